@@ -1,0 +1,2 @@
+pub mod phrase;
+pub mod progression;
