@@ -13,9 +13,11 @@ pub const MAX_NOTES: usize = 512;
 /// Which part a note belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Part {
-    Chords,
-    Bass,
-    Melody,
+    // Explicit values: humanize draws one random stream per part from these, so reordering
+    // would change what a saved seed sounds like.
+    Chords = 0,
+    Bass = 1,
+    Melody = 2,
 }
 
 /// One note of a phrase.
@@ -146,12 +148,14 @@ impl Phrase {
                 ..base
             });
         }
-        self.edges.sort_by(|a, b| {
+        // Unstable sort: never allocates, and the key orders every field that differs.
+        self.edges.sort_unstable_by(|a, b| {
             a.pos_bars
                 .total_cmp(&b.pos_bars)
                 .then(a.on.cmp(&b.on))
                 .then(a.channel.cmp(&b.channel))
                 .then(a.key.cmp(&b.key))
+                .then(a.velocity.cmp(&b.velocity))
         });
     }
 }

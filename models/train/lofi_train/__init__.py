@@ -1,0 +1,1 @@
+"""Training pipeline of Lofi Loom's decoder: data, descriptors, model, export, evaluation."""
