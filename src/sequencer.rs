@@ -330,6 +330,12 @@ impl Sequencer {
         }
     }
 
+    /// Replaces the playing phrase at once and drops any queued one, handing both back. Not for
+    /// the audio thread (the caller frees them); used at activation, before playback.
+    pub fn install(&mut self, phrase: Box<Phrase>) -> [Option<Box<Phrase>>; 2] {
+        [self.current.replace(phrase), self.pending.take()]
+    }
+
     /// Asks for every sounding note to be released at the start of the next block. Real-time
     /// safe; called from the plugin's `reset()` and `deactivate()`, where no events can be sent.
     pub fn request_release(&mut self) {

@@ -1,0 +1,375 @@
+//! Every parameter of the plugin, with stable ids (never rename one once released), ranges and
+//! text formatters that round-trip exactly, plus the persisted non-parameter session.
+//!
+//! Written by the host (automation) and the GUI; read by the audio thread as atomics.
+
+use crate::progression::Mode;
+use crate::render::{PartSettings, RenderSettings};
+use crate::sequencer::SwapMode;
+use crate::state::SessionCell;
+use nice_plug::prelude::*;
+use std::sync::Arc;
+
+/// Phrase length choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PhraseBars {
+    #[id = "1"]
+    #[name = "1 bar"]
+    One,
+    #[id = "2"]
+    #[name = "2 bars"]
+    Two,
+    #[id = "4"]
+    #[name = "4 bars"]
+    Four,
+    #[id = "8"]
+    #[name = "8 bars"]
+    Eight,
+}
+
+impl PhraseBars {
+    /// Length in bars.
+    pub fn bars(self) -> u32 {
+        match self {
+            PhraseBars::One => 1,
+            PhraseBars::Two => 2,
+            PhraseBars::Four => 4,
+            PhraseBars::Eight => 8,
+        }
+    }
+}
+
+/// When the plugin writes a new phrase by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum RegenerateMode {
+    /// Only when Regenerate is pressed.
+    #[id = "manual"]
+    Manual,
+    /// A new phrase (new seed) every time the current one ends.
+    #[id = "every-phrase"]
+    #[name = "Every phrase"]
+    EveryPhrase,
+    /// When Energy or Valence move (same seed, so the music evolves instead of jumping).
+    #[id = "knob-moves"]
+    #[name = "When a knob moves"]
+    KnobMoves,
+}
+
+/// When a new phrase replaces the playing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum SwapAt {
+    #[id = "next-bar"]
+    #[name = "Next bar"]
+    NextBar,
+    #[id = "phrase-end"]
+    #[name = "End of phrase"]
+    PhraseEnd,
+}
+
+impl SwapAt {
+    /// The sequencer's swap mode.
+    pub fn mode(self) -> SwapMode {
+        match self {
+            SwapAt::NextBar => SwapMode::EveryBar,
+            SwapAt::PhraseEnd => SwapMode::EndOfPhrase,
+        }
+    }
+}
+
+/// Key choice: Auto (the generator's / the loaded progression's own) or a fixed tonic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum KeyChoice {
+    #[id = "auto"]
+    Auto,
+    #[id = "c"]
+    C,
+    #[id = "c#"]
+    #[name = "C#/Db"]
+    CSharp,
+    #[id = "d"]
+    D,
+    #[id = "eb"]
+    #[name = "D#/Eb"]
+    EFlat,
+    #[id = "e"]
+    E,
+    #[id = "f"]
+    F,
+    #[id = "f#"]
+    #[name = "F#/Gb"]
+    FSharp,
+    #[id = "g"]
+    G,
+    #[id = "ab"]
+    #[name = "G#/Ab"]
+    AFlat,
+    #[id = "a"]
+    A,
+    #[id = "bb"]
+    #[name = "A#/Bb"]
+    BFlat,
+    #[id = "b"]
+    B,
+}
+
+impl KeyChoice {
+    /// The fixed tonic pitch class (0 = C), or None for Auto.
+    pub fn pitch_class(self) -> Option<u8> {
+        match self {
+            KeyChoice::Auto => None,
+            k => Some(k as u8 - 1),
+        }
+    }
+}
+
+/// Mode choice: Auto or one of the seven modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ModeChoice {
+    #[id = "auto"]
+    Auto,
+    #[id = "ionian"]
+    #[name = "Ionian (major)"]
+    Ionian,
+    #[id = "dorian"]
+    Dorian,
+    #[id = "phrygian"]
+    Phrygian,
+    #[id = "lydian"]
+    Lydian,
+    #[id = "mixolydian"]
+    Mixolydian,
+    #[id = "aeolian"]
+    #[name = "Aeolian (minor)"]
+    Aeolian,
+    #[id = "locrian"]
+    Locrian,
+}
+
+impl ModeChoice {
+    /// The fixed mode, or None for Auto.
+    pub fn mode(self) -> Option<Mode> {
+        match self {
+            ModeChoice::Auto => None,
+            m => Mode::ALL.get(m as usize - 1).copied(),
+        }
+    }
+}
+
+/// A float parameter shown as a number with `decimals` decimals and an optional unit. The text
+/// form parses back to exactly the value it shows (values snap to the step size).
+fn float_param(name: &str, default: f32, min: f32, max: f32, step: f32, decimals: usize, unit: &'static str) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_step_size(step)
+        .with_unit(unit)
+        .with_value_to_string(Arc::new(move |v| format!("{v:.decimals$}")))
+        .with_string_to_value(Arc::new(move |s| parse_number(s, unit)))
+}
+
+/// Parses "0.30", " 25 %", "25%": the unit is optional.
+pub fn parse_number(text: &str, unit: &str) -> Option<f32> {
+    let t = text.trim();
+    let t = t.strip_suffix(unit.trim()).unwrap_or(t).trim();
+    t.parse::<f32>().ok().filter(|v| v.is_finite())
+}
+
+/// One part's switches: on/off, MIDI channel (1–16 as users see it), octave shift.
+#[derive(Params)]
+pub struct PartParams {
+    /// Whether the part plays.
+    #[id = "on"]
+    pub enabled: BoolParam,
+    /// MIDI channel 1–16.
+    #[id = "channel"]
+    pub channel: IntParam,
+    /// Octave shift −2..=2.
+    #[id = "octave"]
+    pub octave: IntParam,
+}
+
+impl PartParams {
+    fn new(part: &str, channel: i32) -> PartParams {
+        PartParams {
+            enabled: BoolParam::new(format!("{part} on"), true),
+            channel: IntParam::new(format!("{part} channel"), channel, IntRange::Linear { min: 1, max: 16 }),
+            octave: IntParam::new(format!("{part} octave"), 0, IntRange::Linear { min: -2, max: 2 }),
+        }
+    }
+
+    /// The render settings of this part.
+    pub fn settings(&self) -> PartSettings {
+        PartSettings {
+            enabled: self.enabled.value(),
+            channel: (self.channel.value().clamp(1, 16) - 1) as u8,
+            octave: self.octave.value().clamp(-2, 2) as i8,
+        }
+    }
+}
+
+/// All parameters and the persisted session.
+#[derive(Params)]
+pub struct LofiParams {
+    /// How busy and driving the music is, 0–1.
+    #[id = "energy"]
+    pub energy: FloatParam,
+    /// How bright and happy it sounds, 0–1.
+    #[id = "valence"]
+    pub valence: FloatParam,
+    /// Off-beat eighths delayed by this percent of an eighth note (0 = straight, 33 ≈ triplet).
+    #[id = "swing"]
+    pub swing: FloatParam,
+    /// Timing and velocity looseness, percent.
+    #[id = "humanize"]
+    pub humanize: FloatParam,
+    /// Phrase length.
+    #[id = "bars"]
+    pub bars: EnumParam<PhraseBars>,
+    /// When new phrases are written without pressing Regenerate.
+    #[id = "regen-mode"]
+    pub regenerate_mode: EnumParam<RegenerateMode>,
+    /// Flip (either way) to write a new phrase with a new seed.
+    #[id = "regenerate"]
+    pub regenerate: BoolParam,
+    /// When a new phrase replaces the playing one.
+    #[id = "swap-at"]
+    pub swap_at: EnumParam<SwapAt>,
+    /// Tonic: Auto or fixed.
+    #[id = "key"]
+    pub key: EnumParam<KeyChoice>,
+    /// Mode: Auto or fixed.
+    #[id = "mode"]
+    pub mode: EnumParam<ModeChoice>,
+    /// Chords part.
+    #[nested(id_prefix = "chords", group = "Chords")]
+    pub chords: PartParams,
+    /// Bass part.
+    #[nested(id_prefix = "bass", group = "Bass")]
+    pub bass: PartParams,
+    /// Melody part.
+    #[nested(id_prefix = "melody", group = "Melody")]
+    pub melody: PartParams,
+    /// Host bypass: all notes end and nothing plays.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+
+    /// Seed, progression and version: what makes a reopened project play the same notes.
+    #[persist = "session"]
+    pub session: SessionCell,
+}
+
+impl Default for LofiParams {
+    fn default() -> Self {
+        LofiParams {
+            energy: float_param("Energy", 0.5, 0.0, 1.0, 0.01, 2, ""),
+            valence: float_param("Valence", 0.5, 0.0, 1.0, 0.01, 2, ""),
+            swing: float_param("Swing", 20.0, 0.0, 60.0, 1.0, 0, " %"),
+            humanize: float_param("Humanize", 25.0, 0.0, 100.0, 1.0, 0, " %"),
+            bars: EnumParam::new("Phrase length", PhraseBars::Four),
+            regenerate_mode: EnumParam::new("Regenerate mode", RegenerateMode::Manual),
+            regenerate: BoolParam::new("Regenerate", false),
+            swap_at: EnumParam::new("Swap at", SwapAt::PhraseEnd),
+            key: EnumParam::new("Key", KeyChoice::Auto),
+            mode: EnumParam::new("Mode", ModeChoice::Auto),
+            chords: PartParams::new("Chords", 1),
+            bass: PartParams::new("Bass", 2),
+            melody: PartParams::new("Melody", 3),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            session: SessionCell::default(),
+        }
+    }
+}
+
+/// The parameter values that shape a phrase, read once per block as plain data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Knobs {
+    /// Energy 0–1.
+    pub energy: f32,
+    /// Valence 0–1.
+    pub valence: f32,
+    /// Swing percent.
+    pub swing_pct: f32,
+    /// Humanize percent.
+    pub humanize_pct: f32,
+    /// Phrase length in bars.
+    pub bars: u32,
+    /// Fixed tonic, if not Auto.
+    pub key: Option<u8>,
+    /// Fixed mode, if not Auto.
+    pub mode: Option<Mode>,
+    /// Chords part.
+    pub chords: PartSettings,
+    /// Bass part.
+    pub bass: PartSettings,
+    /// Melody part.
+    pub melody: PartSettings,
+}
+
+impl LofiParams {
+    /// Reads the current values (atomics only: real-time safe).
+    pub fn knobs(&self) -> Knobs {
+        Knobs {
+            energy: self.energy.value(),
+            valence: self.valence.value(),
+            swing_pct: self.swing.value(),
+            humanize_pct: self.humanize.value(),
+            bars: self.bars.value().bars(),
+            key: self.key.value().pitch_class(),
+            mode: self.mode.value().mode(),
+            chords: self.chords.settings(),
+            bass: self.bass.settings(),
+            melody: self.melody.settings(),
+        }
+    }
+}
+
+impl Knobs {
+    /// Render settings for these knobs and a humanize seed.
+    pub fn render_settings(&self, humanize_seed: u64) -> RenderSettings {
+        RenderSettings {
+            bars: Some(self.bars),
+            energy: self.energy,
+            swing_pct: self.swing_pct,
+            humanize_pct: self.humanize_pct,
+            humanize_seed,
+            chords: self.chords,
+            bass: self.bass,
+            melody: self.melody,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_params_round_trip_through_text() {
+        let p = LofiParams::default();
+        for param in [&p.energy, &p.valence, &p.swing, &p.humanize] {
+            for i in 0..=200 {
+                let normalized = i as f32 / 200.0;
+                let plain = param.preview_plain(normalized);
+                let text = param.normalized_value_to_string(param.preview_normalized(plain), false);
+                let back = param.string_to_normalized_value(&text).expect("parses");
+                assert_eq!(param.preview_plain(back), plain, "{} {text}", param.name());
+                let with_unit = param.normalized_value_to_string(param.preview_normalized(plain), true);
+                let back = param.string_to_normalized_value(&with_unit).expect("parses with unit");
+                assert_eq!(param.preview_plain(back), plain, "{} {with_unit}", param.name());
+            }
+        }
+        assert_eq!(p.swing.normalized_value_to_string(p.swing.preview_normalized(25.0), true), "25 %");
+        assert_eq!(p.energy.normalized_value_to_string(0.3, false), "0.30");
+        assert_eq!(p.energy.string_to_normalized_value("nonsense"), None);
+    }
+
+    #[test]
+    fn choices_map_to_values() {
+        assert_eq!(KeyChoice::Auto.pitch_class(), None);
+        assert_eq!(KeyChoice::C.pitch_class(), Some(0));
+        assert_eq!(KeyChoice::B.pitch_class(), Some(11));
+        assert_eq!(ModeChoice::Auto.mode(), None);
+        assert_eq!(ModeChoice::Ionian.mode(), Some(Mode::Ionian));
+        assert_eq!(ModeChoice::Locrian.mode(), Some(Mode::Locrian));
+        let defaults = LofiParams::default().knobs();
+        assert_eq!((defaults.chords.channel, defaults.bass.channel, defaults.melody.channel), (0, 1, 2));
+    }
+}

@@ -1,0 +1,241 @@
+//! The nice-plug wiring: lifecycle, the audio thread's `process()`, and the CLAP/VST3 identity.
+//! Everything musical lives in the format-free modules; this file only connects them.
+//!
+//! Threads: the host's main thread calls `activate`/`deactivate` (which may allocate: the worker
+//! and its queues are made here); the audio thread calls `process`/`reset` (real-time safe:
+//! atomics, lock-free queues, no allocation — checked by `assert_process_allocs` in debug builds).
+
+use crate::control::{ControlInputs, Requester};
+use crate::params::LofiParams;
+use crate::phrase::Phrase;
+use crate::progression::MAX_BARS;
+use crate::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
+use crate::worker::{render_session, AudioEnds, LoadedProgression, Worker};
+use nice_plug::midi::{Channel, Key, VoiceID};
+use nice_plug::prelude::*;
+use std::sync::Arc;
+
+/// The plugin instance.
+pub struct LofiLoom {
+    /// Parameters and the persisted session (shared with the host and the worker).
+    params: Arc<LofiParams>,
+    /// Plays phrases against the transport (audio thread).
+    sequencer: Sequencer,
+    /// Decides when to ask the worker for a phrase (audio thread).
+    requester: Requester,
+    /// The worker thread; made on first activation, joined on drop.
+    worker: Option<Worker>,
+    /// The audio thread's ends of the worker's queues.
+    audio: Option<AudioEnds>,
+    /// Sample rate of the current activation, in Hz.
+    sample_rate: f64,
+    /// The restore count whose session the sequencer last got at activation.
+    rendered_restore: Option<u64>,
+}
+
+impl Default for LofiLoom {
+    fn default() -> Self {
+        LofiLoom {
+            params: Arc::new(LofiParams::default()),
+            sequencer: Sequencer::new(),
+            requester: Requester::default(),
+            worker: None,
+            audio: None,
+            sample_rate: 48_000.0,
+            rendered_restore: None,
+        }
+    }
+}
+
+/// Sends the sequencer's events to the host and its retired phrases back to the worker.
+struct HostOutput<'a, C> {
+    /// The host's process context (event output).
+    context: &'a mut C,
+    /// Retired phrases to the worker.
+    returns: &'a mut rtrb::Producer<Box<Phrase>>,
+}
+
+impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
+    fn note(&mut self, e: MidiEvent) {
+        let event = if e.on {
+            NoteEvent::NoteOn {
+                timing: e.timing,
+                voice_id: VoiceID::Wildcard,
+                channel: Channel::Number(e.channel),
+                key: Key::Number(e.key),
+                velocity: e.velocity as f32 / 127.0,
+            }
+        } else {
+            NoteEvent::NoteOff {
+                timing: e.timing,
+                voice_id: VoiceID::Wildcard,
+                channel: Channel::Number(e.channel),
+                key: Key::Number(e.key),
+                velocity: 0.0,
+            }
+        };
+        // A full host event buffer drops the event; nothing better can be done mid-block.
+        let _ = self.context.try_send_event(event);
+    }
+
+    fn retire(&mut self, phrase: Box<Phrase>) {
+        if let Err(rtrb::PushError::Full(phrase)) = self.returns.push(phrase) {
+            // Cannot happen (the queue holds every phrase in existence), and freeing here would
+            // allocate-deallocate on the audio thread: leak it instead.
+            std::mem::forget(phrase);
+        }
+    }
+}
+
+/// Reads the host transport through nice-plug's methods, which derive beats and bars when a
+/// host only reports samples or seconds.
+fn snapshot(t: &Transport) -> TransportSnapshot {
+    TransportSnapshot {
+        playing: t.playing,
+        sample_rate: t.sample_rate as f64,
+        tempo_bpm: t.tempo,
+        pos_beats: t.pos_beats(),
+        time_sig: t.time_sig_numerator.zip(t.time_sig_denominator),
+        bar_start_pos_beats: t.bar_start_pos_beats(),
+        bar_number: t.bar_number(),
+        loop_range_beats: t.loop_range_beats(),
+    }
+}
+
+impl LofiLoom {
+    fn control_inputs(&self) -> ControlInputs {
+        let phrase_loop = match (self.sequencer.cursor_bars(), self.sequencer.current()) {
+            (Some(cursor), Some(p)) => Some((cursor / p.bars() as f64).floor() as i64),
+            _ => None,
+        };
+        ControlInputs {
+            knobs: self.params.knobs(),
+            regenerate: self.params.regenerate.value(),
+            mode: self.params.regenerate_mode.value(),
+            restored: self.params.session.restored(),
+            phrase_loop,
+        }
+    }
+
+    /// Renders the saved session synchronously (main thread) so a reopened project plays its
+    /// phrase from the very first block.
+    fn install_session(&mut self) {
+        let restored = self.params.session.restored();
+        if self.sequencer.current().is_some() && self.rendered_restore == Some(restored) {
+            return;
+        }
+        let mut phrase = Box::new(Phrase::new(MAX_BARS as u32));
+        if render_session(&self.params.session.get(), &self.params.knobs(), &mut phrase) {
+            // The replaced phrases are dropped here, on the main thread.
+            drop(self.sequencer.install(phrase));
+        }
+        self.rendered_restore = Some(restored);
+    }
+}
+
+impl Plugin for LofiLoom {
+    const NAME: &'static str = "Lofi Loom";
+    const VENDOR: &'static str = "Lofi Loom";
+    const URL: &'static str = env!("CARGO_PKG_HOMEPAGE");
+    const EMAIL: &'static str = "hello@lofiloom.example";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    // The plugin only outputs MIDI, but hosts (Ableton Live) refuse VST3 instruments without an
+    // audio output, so it declares a silent stereo output; the second layout suits hosts that
+    // want it on an audio track.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout { main_input_channels: None, main_output_channels: NonZeroU32::new(2), ..AudioIOLayout::const_default() },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(&mut self, _layout: &AudioIOLayout, config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
+        self.sample_rate = config.sample_rate as f64;
+        if self.worker.is_none() {
+            match Worker::spawn(self.params.session.clone(), Box::new(LoadedProgression)) {
+                Ok((worker, ends)) => {
+                    self.worker = Some(worker);
+                    self.audio = Some(ends);
+                }
+                Err(e) => {
+                    nice_error!("Lofi Loom could not start its worker thread: {e}");
+                    return false;
+                }
+            }
+        }
+        self.install_session();
+        self.requester.reset(self.control_inputs());
+        self.sequencer.request_release();
+        true
+    }
+
+    fn reset(&mut self) {
+        self.sequencer.request_release();
+    }
+
+    fn deactivate(&mut self) {
+        // No events can be sent now; the next block after reactivation releases everything.
+        self.sequencer.request_release();
+    }
+
+    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+        for channel in buffer.as_slice() {
+            channel.fill(0.0);
+        }
+        let Some(audio) = self.audio.as_mut() else {
+            return ProcessStatus::KeepAlive;
+        };
+        let block_samples = buffer.samples() as u32;
+        let transport = snapshot(context.transport());
+        let mut out = HostOutput { context, returns: &mut audio.returns };
+
+        while let Ok(phrase) = audio.phrases.pop() {
+            self.sequencer.queue(phrase, &mut out);
+        }
+        if self.params.bypass.value() {
+            self.sequencer.silence(0, &mut out);
+            return ProcessStatus::KeepAlive;
+        }
+        self.sequencer.set_swap_mode(self.params.swap_at.value().mode());
+        self.sequencer.process(&transport, block_samples, &mut out);
+
+        drop(out);
+        let inputs = self.control_inputs();
+        let Some(audio) = self.audio.as_mut() else {
+            return ProcessStatus::KeepAlive;
+        };
+        if let Some(request) = self.requester.tick(inputs, block_samples, self.sample_rate) {
+            if let Err(rtrb::PushError::Full(request)) = audio.requests.push(request) {
+                self.requester.put_back(request);
+            }
+        }
+        // A MIDI generator has no input to wake it: keep the host calling us.
+        ProcessStatus::KeepAlive
+    }
+}
+
+impl ClapPlugin for LofiLoom {
+    const CLAP_ID: &'static str = "com.lofiloom.lofi-loom";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("Writes lo-fi hip-hop chord progressions and melodies and plays them as MIDI");
+    const CLAP_MANUAL_URL: Option<&'static str> = Some(env!("CARGO_PKG_HOMEPAGE"));
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::Instrument, ClapFeature::NoteEffect, ClapFeature::Stereo];
+}
+
+impl Vst3Plugin for LofiLoom {
+    const VST3_CLASS_ID: [u8; 16] = *b"LofiLoomMidiGen1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Instrument, Vst3SubCategory::Generator];
+}

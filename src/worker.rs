@@ -1,0 +1,331 @@
+//! The worker thread: one per plugin instance. It receives [`Request`]s from the audio thread,
+//! asks a [`PhraseSource`] for a progression, renders it into a pooled [`Phrase`] and hands
+//! the phrase to the audio thread; phrases the audio thread lets go of come back here to be
+//! reused or freed.
+//!
+//! Threads and queues (all bounded, single producer, single consumer):
+//! ```text
+//!   audio ──Request──────────────► worker      (REQUEST_CAPACITY; coalesced: newest knobs win)
+//!   worker ──Box<Phrase>─────────► audio       (PHRASE_CAPACITY)
+//!   audio ──Box<Phrase> (retired)► worker      (RETURN_CAPACITY: room for every phrase alive)
+//! ```
+//! The worker only sends a phrase it took from its pool of [`POOL_PHRASES`], so the audio
+//! side can never hold more phrases than the return queue can take back.
+
+use crate::params::Knobs;
+use crate::phrase::Phrase;
+use crate::progression::{Progression, MAX_BARS};
+use crate::render::render_into;
+use crate::state::{Session, SessionCell};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Phrases the worker owns and recycles.
+pub const POOL_PHRASES: usize = 4;
+/// Requests that can wait in the queue; the audio thread retries next block when it is full.
+pub const REQUEST_CAPACITY: usize = 16;
+/// Rendered phrases waiting for the audio thread.
+pub const PHRASE_CAPACITY: usize = POOL_PHRASES;
+/// Retired phrases on their way back: the pool plus phrases installed directly at activation.
+pub const RETURN_CAPACITY: usize = POOL_PHRASES + 4;
+/// How often the worker looks at its queues when idle.
+const POLL_INTERVAL: Duration = Duration::from_millis(4);
+
+/// What a request asks for, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RequestKind {
+    /// Play the same progression with new performance settings (swing, parts, velocity…).
+    Perform,
+    /// Write the progression again with the same seed for new knob values.
+    Vary,
+    /// Write a new progression with a new seed.
+    NewSeed,
+}
+
+/// A request from the audio thread. Plain data: sending it never allocates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    /// What to do.
+    pub kind: RequestKind,
+    /// Parameter values at the time of the request.
+    pub knobs: Knobs,
+}
+
+impl Request {
+    /// Two requests waiting together become one: the newest knobs, the larger kind.
+    pub fn merge(self, newer: Request) -> Request {
+        Request { kind: self.kind.max(newer.kind), knobs: newer.knobs }
+    }
+}
+
+/// Where progressions come from. The neural decoder implements this; until then
+/// [`LoadedProgression`] plays only what the user loaded.
+pub trait PhraseSource: Send {
+    /// The progression for `request` with `seed`, or None when there is nothing to play. An
+    /// error is a message for the user; the current phrase keeps playing.
+    fn progression(&mut self, request: &Request, seed: u64, session: &Session) -> Result<Option<Progression>, String>;
+}
+
+/// Plays the progression stored in the session (loaded from a file or a saved project).
+#[derive(Debug, Default)]
+pub struct LoadedProgression;
+
+impl PhraseSource for LoadedProgression {
+    fn progression(&mut self, _request: &Request, _seed: u64, session: &Session) -> Result<Option<Progression>, String> {
+        Ok(session.progression.clone())
+    }
+}
+
+/// The next seed after `seed` (SplitMix64): Regenerate walks a fixed sequence, so a session
+/// can be reproduced from its first seed.
+pub fn next_seed(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// `progression` with the Key and Mode parameters applied (Auto keeps its own).
+pub fn with_overrides(mut progression: Progression, knobs: &Knobs) -> Progression {
+    if let Some(key) = knobs.key {
+        progression.key = key;
+    }
+    if let Some(mode) = knobs.mode {
+        progression.mode = mode;
+    }
+    progression
+}
+
+/// Renders the session's progression for `knobs` into `out`. Returns false when the session
+/// has no progression. Used by the worker and, at activation, on the main thread.
+pub fn render_session(session: &Session, knobs: &Knobs, out: &mut Phrase) -> bool {
+    let Some(progression) = &session.progression else {
+        return false;
+    };
+    let progression = with_overrides(progression.clone(), knobs);
+    render_into(&progression, &knobs.render_settings(session.seed), out);
+    true
+}
+
+/// The audio thread's ends of the queues.
+pub struct AudioEnds {
+    /// Requests to the worker.
+    pub requests: rtrb::Producer<Request>,
+    /// Phrases from the worker.
+    pub phrases: rtrb::Consumer<Box<Phrase>>,
+    /// Retired phrases back to the worker.
+    pub returns: rtrb::Producer<Box<Phrase>>,
+}
+
+/// Handle to the worker thread; dropping it stops and joins the thread.
+pub struct Worker {
+    /// Set to ask the thread to finish.
+    shutdown: Arc<AtomicBool>,
+    /// The thread, joined on drop.
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker thread. Allocates: call from `initialize()`/`activate()`, never from
+    /// `process()`.
+    pub fn spawn(session: SessionCell, source: Box<dyn PhraseSource>) -> std::io::Result<(Worker, AudioEnds)> {
+        let (requests, request_rx) = rtrb::RingBuffer::new(REQUEST_CAPACITY);
+        let (phrase_tx, phrases) = rtrb::RingBuffer::new(PHRASE_CAPACITY);
+        let (returns, return_rx) = rtrb::RingBuffer::new(RETURN_CAPACITY);
+        let shutdown = Arc::new(AtomicBool::new(false));
+        let state = WorkerState {
+            session,
+            source,
+            requests: request_rx,
+            phrases: phrase_tx,
+            returns: return_rx,
+            pool: (0..POOL_PHRASES).map(|_| Box::new(Phrase::new(MAX_BARS as u32))).collect(),
+            waiting: None,
+            outbox: None,
+            shutdown: shutdown.clone(),
+        };
+        let thread = std::thread::Builder::new().name("lofi-loom-worker".into()).spawn(move || state.run())?;
+        Ok((Worker { shutdown, thread: Some(thread) }, AudioEnds { requests, phrases, returns }))
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.shutdown.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            if thread.join().is_err() {
+                nice_plug::nice_error!("Lofi Loom's worker thread panicked");
+            }
+        }
+    }
+}
+
+/// Everything the worker thread owns.
+struct WorkerState {
+    /// Seed and progression, shared with the host's state calls.
+    session: SessionCell,
+    /// Where progressions come from.
+    source: Box<dyn PhraseSource>,
+    /// Requests from the audio thread.
+    requests: rtrb::Consumer<Request>,
+    /// Rendered phrases to the audio thread.
+    phrases: rtrb::Producer<Box<Phrase>>,
+    /// Retired phrases from the audio thread.
+    returns: rtrb::Consumer<Box<Phrase>>,
+    /// Free phrases.
+    pool: Vec<Box<Phrase>>,
+    /// A request not yet served (merged with newer ones while it waits).
+    waiting: Option<Request>,
+    /// A rendered phrase the audio queue had no room for yet.
+    outbox: Option<Box<Phrase>>,
+    /// Set when the plugin is dropped.
+    shutdown: Arc<AtomicBool>,
+}
+
+impl WorkerState {
+    fn run(mut self) {
+        while !self.shutdown.load(Ordering::Acquire) {
+            self.collect_returns();
+            while let Ok(request) = self.requests.pop() {
+                self.waiting = Some(match self.waiting {
+                    Some(older) => older.merge(request),
+                    None => request,
+                });
+            }
+            self.flush_outbox();
+            if self.outbox.is_none() {
+                if let Some(request) = self.waiting.take() {
+                    self.serve(request);
+                    continue;
+                }
+            }
+            std::thread::park_timeout(POLL_INTERVAL);
+        }
+    }
+
+    fn collect_returns(&mut self) {
+        while let Ok(phrase) = self.returns.pop() {
+            if self.pool.len() < POOL_PHRASES {
+                self.pool.push(phrase);
+            } // else: dropped here, on the worker thread.
+        }
+    }
+
+    fn flush_outbox(&mut self) {
+        if let Some(phrase) = self.outbox.take() {
+            if let Err(rtrb::PushError::Full(phrase)) = self.phrases.push(phrase) {
+                self.outbox = Some(phrase);
+            }
+        }
+    }
+
+    /// Serves one request; if no pooled phrase is free it waits for one to come back.
+    fn serve(&mut self, request: Request) {
+        let Some(mut phrase) = self.pool.pop() else {
+            self.waiting = Some(request);
+            return;
+        };
+        let mut session = self.session.get();
+        if request.kind == RequestKind::NewSeed {
+            session.seed = next_seed(session.seed);
+        }
+        if request.kind != RequestKind::Perform {
+            match self.source.progression(&request, session.seed, &session) {
+                Ok(p) => session.progression = p,
+                Err(message) => {
+                    nice_plug::nice_warn!("Lofi Loom could not write a new phrase: {message}");
+                    self.pool.push(phrase);
+                    return;
+                }
+            }
+        }
+        if render_session(&session, &request.knobs, &mut phrase) {
+            self.session.update(|s| {
+                s.seed = session.seed;
+                s.progression = session.progression.clone();
+            });
+            self.outbox = Some(phrase);
+            self.flush_outbox();
+        } else {
+            self.pool.push(phrase);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::LofiParams;
+    use crate::progression::{Bar, Chord, Mode, Step};
+    use std::time::Instant;
+
+    fn session() -> Session {
+        let bar = Bar { chord: Some(Chord::diatonic(Mode::Ionian, 1)), melody: [Step::Note(0); 8] };
+        Session { version: 1, seed: 7, progression: Some(Progression { key: 0, mode: Mode::Ionian, bars: vec![bar; 4] }) }
+    }
+
+    fn wait_for_phrase(ends: &mut AudioEnds) -> Box<Phrase> {
+        let start = Instant::now();
+        loop {
+            if let Ok(p) = ends.phrases.pop() {
+                return p;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "worker produced nothing");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn renders_requests_and_reuses_returned_phrases() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let (worker, mut ends) = Worker::spawn(cell.clone(), Box::new(LoadedProgression)).unwrap();
+        let knobs = LofiParams::default().knobs();
+        for _ in 0..3 * POOL_PHRASES {
+            ends.requests.push(Request { kind: RequestKind::Perform, knobs }).unwrap();
+            let p = wait_for_phrase(&mut ends);
+            assert_eq!(p.bars(), 4);
+            let mut expected = Phrase::new(8);
+            render_session(&session(), &knobs, &mut expected);
+            assert_eq!(*p, expected);
+            ends.returns.push(p).unwrap();
+        }
+        drop(worker); // joins
+    }
+
+    #[test]
+    fn new_seed_walks_the_seed_sequence_and_is_saved() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let (_worker, mut ends) = Worker::spawn(cell.clone(), Box::new(LoadedProgression)).unwrap();
+        let knobs = LofiParams::default().knobs();
+        ends.requests.push(Request { kind: RequestKind::NewSeed, knobs }).unwrap();
+        let p = wait_for_phrase(&mut ends);
+        assert_eq!(cell.get().seed, next_seed(7));
+        let mut expected = Phrase::new(8);
+        render_session(&Session { seed: next_seed(7), ..session() }, &knobs, &mut expected);
+        assert_eq!(*p, expected);
+    }
+
+    #[test]
+    fn nothing_is_sent_without_a_loaded_progression() {
+        let cell = SessionCell::default();
+        let (_worker, mut ends) = Worker::spawn(cell, Box::new(LoadedProgression)).unwrap();
+        let knobs = LofiParams::default().knobs();
+        ends.requests.push(Request { kind: RequestKind::NewSeed, knobs }).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(ends.phrases.pop().is_err());
+    }
+
+    #[test]
+    fn overrides_replace_key_and_mode() {
+        let mut knobs = LofiParams::default().knobs();
+        knobs.key = Some(5);
+        knobs.mode = Some(Mode::Dorian);
+        let p = with_overrides(session().progression.unwrap(), &knobs);
+        assert_eq!((p.key, p.mode), (5, Mode::Dorian));
+    }
+}
