@@ -47,11 +47,14 @@ impl Requester {
     }
 
     /// Looks at one block's inputs; returns a request when one is due.
-    pub fn tick(&mut self, inputs: ControlInputs, block_samples: u32, sample_rate: f64) -> Option<Request> {
+    pub fn tick(
+        &mut self,
+        inputs: ControlInputs,
+        block_samples: u32,
+        sample_rate: f64,
+    ) -> Option<Request> {
         self.since_sent_samples += block_samples as f64;
-        let Some(last) = self.last.replace(inputs) else {
-            return None;
-        };
+        let last = self.last.replace(inputs)?;
         let urgent = Self::urgent_change(&last, &inputs);
         if let Some(kind) = urgent.or_else(|| Self::knob_change(&last, &inputs)) {
             self.dirty = self.dirty.max(Some(kind));
@@ -63,7 +66,10 @@ impl Requester {
         }
         self.dirty = None;
         self.since_sent_samples = 0.0;
-        Some(Request { kind, knobs: inputs.knobs })
+        Some(Request {
+            kind,
+            knobs: inputs.knobs,
+        })
     }
 
     /// Puts back a request the queue had no room for; it goes out with the next tick.
@@ -133,10 +139,19 @@ mod tests {
     fn regenerate_flip_asks_for_a_new_seed_at_once() {
         let mut r = Requester::default();
         r.reset(inputs());
-        let flipped = ControlInputs { regenerate: true, ..inputs() };
-        assert_eq!(r.tick(flipped, 64, RATE).map(|q| q.kind), Some(RequestKind::NewSeed));
+        let flipped = ControlInputs {
+            regenerate: true,
+            ..inputs()
+        };
+        assert_eq!(
+            r.tick(flipped, 64, RATE).map(|q| q.kind),
+            Some(RequestKind::NewSeed)
+        );
         // Flipping back is another press.
-        assert_eq!(r.tick(inputs(), 64, RATE).map(|q| q.kind), Some(RequestKind::NewSeed));
+        assert_eq!(
+            r.tick(inputs(), 64, RATE).map(|q| q.kind),
+            Some(RequestKind::NewSeed)
+        );
     }
 
     #[test]
@@ -174,7 +189,10 @@ mod tests {
         r.reset(inputs());
         let mut now = inputs();
         now.knobs.energy = 0.9;
-        assert_eq!(r.tick(now, 64, RATE).map(|q| q.kind), Some(RequestKind::Perform));
+        assert_eq!(
+            r.tick(now, 64, RATE).map(|q| q.kind),
+            Some(RequestKind::Perform)
+        );
         now.knobs.bars = 8;
         let mut got = None;
         for _ in 0..100 {
@@ -186,11 +204,17 @@ mod tests {
     #[test]
     fn every_phrase_mode_asks_for_a_new_seed_on_each_loop() {
         let mut r = Requester::default();
-        let mut now = ControlInputs { mode: RegenerateMode::EveryPhrase, ..inputs() };
+        let mut now = ControlInputs {
+            mode: RegenerateMode::EveryPhrase,
+            ..inputs()
+        };
         r.reset(now);
         assert_eq!(r.tick(now, 64, RATE), None);
         now.phrase_loop = Some(1);
-        assert_eq!(r.tick(now, 64, RATE).map(|q| q.kind), Some(RequestKind::NewSeed));
+        assert_eq!(
+            r.tick(now, 64, RATE).map(|q| q.kind),
+            Some(RequestKind::NewSeed)
+        );
         now.phrase_loop = None; // stopped
         assert_eq!(r.tick(now, 64, RATE), None);
     }
@@ -199,7 +223,10 @@ mod tests {
     fn a_restored_session_is_performed_and_a_refused_push_is_retried() {
         let mut r = Requester::default();
         r.reset(inputs());
-        let now = ControlInputs { restored: 1, ..inputs() };
+        let now = ControlInputs {
+            restored: 1,
+            ..inputs()
+        };
         let q = r.tick(now, 64, RATE).expect("request");
         assert_eq!(q.kind, RequestKind::Perform);
         r.put_back(q);

@@ -6,6 +6,7 @@
 //! entry points.
 
 pub mod control;
+pub mod export;
 pub mod params;
 pub mod phrase;
 pub mod plugin;

@@ -157,7 +157,15 @@ impl ModeChoice {
 
 /// A float parameter shown as a number with `decimals` decimals and an optional unit. The text
 /// form parses back to exactly the value it shows (values snap to the step size).
-fn float_param(name: &str, default: f32, min: f32, max: f32, step: f32, decimals: usize, unit: &'static str) -> FloatParam {
+fn float_param(
+    name: &str,
+    default: f32,
+    min: f32,
+    max: f32,
+    step: f32,
+    decimals: usize,
+    unit: &'static str,
+) -> FloatParam {
     FloatParam::new(name, default, FloatRange::Linear { min, max })
         .with_step_size(step)
         .with_unit(unit)
@@ -190,8 +198,16 @@ impl PartParams {
     fn new(part: &str, channel: i32) -> PartParams {
         PartParams {
             enabled: BoolParam::new(format!("{part} on"), true),
-            channel: IntParam::new(format!("{part} channel"), channel, IntRange::Linear { min: 1, max: 16 }),
-            octave: IntParam::new(format!("{part} octave"), 0, IntRange::Linear { min: -2, max: 2 }),
+            channel: IntParam::new(
+                format!("{part} channel"),
+                channel,
+                IntRange::Linear { min: 1, max: 16 },
+            ),
+            octave: IntParam::new(
+                format!("{part} octave"),
+                0,
+                IntRange::Linear { min: -2, max: 2 },
+            ),
         }
     }
 
@@ -351,12 +367,24 @@ mod tests {
                 let text = param.normalized_value_to_string(param.preview_normalized(plain), false);
                 let back = param.string_to_normalized_value(&text).expect("parses");
                 assert_eq!(param.preview_plain(back), plain, "{} {text}", param.name());
-                let with_unit = param.normalized_value_to_string(param.preview_normalized(plain), true);
-                let back = param.string_to_normalized_value(&with_unit).expect("parses with unit");
-                assert_eq!(param.preview_plain(back), plain, "{} {with_unit}", param.name());
+                let with_unit =
+                    param.normalized_value_to_string(param.preview_normalized(plain), true);
+                let back = param
+                    .string_to_normalized_value(&with_unit)
+                    .expect("parses with unit");
+                assert_eq!(
+                    param.preview_plain(back),
+                    plain,
+                    "{} {with_unit}",
+                    param.name()
+                );
             }
         }
-        assert_eq!(p.swing.normalized_value_to_string(p.swing.preview_normalized(25.0), true), "25 %");
+        assert_eq!(
+            p.swing
+                .normalized_value_to_string(p.swing.preview_normalized(25.0), true),
+            "25 %"
+        );
         assert_eq!(p.energy.normalized_value_to_string(0.3, false), "0.30");
         assert_eq!(p.energy.string_to_normalized_value("nonsense"), None);
     }
@@ -370,6 +398,13 @@ mod tests {
         assert_eq!(ModeChoice::Ionian.mode(), Some(Mode::Ionian));
         assert_eq!(ModeChoice::Locrian.mode(), Some(Mode::Locrian));
         let defaults = LofiParams::default().knobs();
-        assert_eq!((defaults.chords.channel, defaults.bass.channel, defaults.melody.channel), (0, 1, 2));
+        assert_eq!(
+            (
+                defaults.chords.channel,
+                defaults.bass.channel,
+                defaults.melody.channel
+            ),
+            (0, 1, 2)
+        );
     }
 }

@@ -117,6 +117,19 @@ impl LofiLoom {
         }
     }
 
+    /// Asks the worker for a new phrase when the parameters call for one (audio thread).
+    fn send_requests(&mut self, block_samples: u32) {
+        let inputs = self.control_inputs();
+        let Some(audio) = self.audio.as_mut() else {
+            return;
+        };
+        if let Some(request) = self.requester.tick(inputs, block_samples, self.sample_rate) {
+            if let Err(rtrb::PushError::Full(request)) = audio.requests.push(request) {
+                self.requester.put_back(request);
+            }
+        }
+    }
+
     /// Renders the saved session synchronously (main thread) so a reopened project plays its
     /// phrase from the very first block.
     fn install_session(&mut self) {
@@ -125,7 +138,11 @@ impl LofiLoom {
             return;
         }
         let mut phrase = Box::new(Phrase::new(MAX_BARS as u32));
-        if render_session(&self.params.session.get(), &self.params.knobs(), &mut phrase) {
+        if render_session(
+            &self.params.session.get(),
+            &self.params.knobs(),
+            &mut phrase,
+        ) {
             // The replaced phrases are dropped here, on the main thread.
             drop(self.sequencer.install(phrase));
         }
@@ -144,7 +161,11 @@ impl Plugin for LofiLoom {
     // audio output, so it declares a silent stereo output; the second layout suits hosts that
     // want it on an audio track.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout { main_input_channels: None, main_output_channels: NonZeroU32::new(2), ..AudioIOLayout::const_default() },
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
@@ -162,7 +183,12 @@ impl Plugin for LofiLoom {
         self.params.clone()
     }
 
-    fn activate(&mut self, _layout: &AudioIOLayout, config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
         self.sample_rate = config.sample_rate as f64;
         if self.worker.is_none() {
             match Worker::spawn(self.params.session.clone(), Box::new(LoadedProgression)) {
@@ -191,7 +217,12 @@ impl Plugin for LofiLoom {
         self.sequencer.request_release();
     }
 
-    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
         for channel in buffer.as_slice() {
             channel.fill(0.0);
         }
@@ -200,28 +231,23 @@ impl Plugin for LofiLoom {
         };
         let block_samples = buffer.samples() as u32;
         let transport = snapshot(context.transport());
-        let mut out = HostOutput { context, returns: &mut audio.returns };
-
-        while let Ok(phrase) = audio.phrases.pop() {
-            self.sequencer.queue(phrase, &mut out);
-        }
-        if self.params.bypass.value() {
-            self.sequencer.silence(0, &mut out);
-            return ProcessStatus::KeepAlive;
-        }
-        self.sequencer.set_swap_mode(self.params.swap_at.value().mode());
-        self.sequencer.process(&transport, block_samples, &mut out);
-
-        drop(out);
-        let inputs = self.control_inputs();
-        let Some(audio) = self.audio.as_mut() else {
-            return ProcessStatus::KeepAlive;
-        };
-        if let Some(request) = self.requester.tick(inputs, block_samples, self.sample_rate) {
-            if let Err(rtrb::PushError::Full(request)) = audio.requests.push(request) {
-                self.requester.put_back(request);
+        {
+            let mut out = HostOutput {
+                context,
+                returns: &mut audio.returns,
+            };
+            while let Ok(phrase) = audio.phrases.pop() {
+                self.sequencer.queue(phrase, &mut out);
             }
+            if self.params.bypass.value() {
+                self.sequencer.silence(0, &mut out);
+                return ProcessStatus::KeepAlive;
+            }
+            self.sequencer
+                .set_swap_mode(self.params.swap_at.value().mode());
+            self.sequencer.process(&transport, block_samples, &mut out);
         }
+        self.send_requests(block_samples);
         // A MIDI generator has no input to wake it: keep the host calling us.
         ProcessStatus::KeepAlive
     }
@@ -229,13 +255,19 @@ impl Plugin for LofiLoom {
 
 impl ClapPlugin for LofiLoom {
     const CLAP_ID: &'static str = "com.lofiloom.lofi-loom";
-    const CLAP_DESCRIPTION: Option<&'static str> = Some("Writes lo-fi hip-hop chord progressions and melodies and plays them as MIDI");
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Writes lo-fi hip-hop chord progressions and melodies and plays them as MIDI");
     const CLAP_MANUAL_URL: Option<&'static str> = Some(env!("CARGO_PKG_HOMEPAGE"));
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::Instrument, ClapFeature::NoteEffect, ClapFeature::Stereo];
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::Instrument,
+        ClapFeature::NoteEffect,
+        ClapFeature::Stereo,
+    ];
 }
 
 impl Vst3Plugin for LofiLoom {
     const VST3_CLASS_ID: [u8; 16] = *b"LofiLoomMidiGen1";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Instrument, Vst3SubCategory::Generator];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Instrument, Vst3SubCategory::Generator];
 }

@@ -29,15 +29,19 @@ pub struct Session {
 
 impl Default for Session {
     fn default() -> Self {
-        Session { version: SESSION_VERSION, seed: 1, progression: None }
+        Session {
+            version: SESSION_VERSION,
+            seed: 1,
+            progression: None,
+        }
     }
 }
 
 impl Session {
     /// Parses a saved session; the error says what was wrong in plain words.
     pub fn from_json(text: &str) -> Result<Session, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("the saved session is not valid JSON ({e})"))?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| format!("the saved session is not valid JSON ({e})"))?;
         match value.get("version").and_then(|v| v.as_u64()) {
             None => return Err("the saved session has no version number".into()),
             Some(v) if v > SESSION_VERSION as u64 => {
@@ -47,10 +51,11 @@ impl Session {
             }
             Some(_) => {}
         }
-        let session: Session =
-            serde_json::from_value(value).map_err(|e| format!("the saved session is damaged ({e})"))?;
+        let session: Session = serde_json::from_value(value)
+            .map_err(|e| format!("the saved session is damaged ({e})"))?;
         if let Some(p) = &session.progression {
-            p.validate().map_err(|e| format!("the saved progression is damaged: {e}"))?;
+            p.validate()
+                .map_err(|e| format!("the saved progression is damaged: {e}"))?;
         }
         Ok(session)
     }
@@ -149,8 +154,19 @@ mod tests {
     use crate::progression::{Bar, Chord, Mode, Step};
 
     fn session() -> Session {
-        let bar = Bar { chord: Some(Chord::diatonic(Mode::Dorian, 2)), melody: [Step::Note(3); 8] };
-        Session { version: 1, seed: 42, progression: Some(Progression { key: 9, mode: Mode::Dorian, bars: vec![bar; 2] }) }
+        let bar = Bar {
+            chord: Some(Chord::diatonic(Mode::Dorian, 2)),
+            melody: [Step::Note(3); 8],
+        };
+        Session {
+            version: 1,
+            seed: 42,
+            progression: Some(Progression {
+                key: 9,
+                mode: Mode::Dorian,
+                bars: vec![bar; 2],
+            }),
+        }
     }
 
     #[test]
@@ -169,13 +185,26 @@ mod tests {
         let cases = [
             ("{not json", "not valid JSON"),
             (r#"{"seed": 3, "progression": null}"#, "no version"),
-            (r#"{"version": 99, "seed": 3, "progression": null}"#, "newer Lofi Loom"),
-            (r#"{"version": 1, "seed": "x", "progression": null}"#, "damaged"),
-            (r#"{"version": 1, "seed": 3, "progression": {"key": 40, "mode": "Ionian", "bars": []}}"#, "`key`"),
+            (
+                r#"{"version": 99, "seed": 3, "progression": null}"#,
+                "newer Lofi Loom",
+            ),
+            (
+                r#"{"version": 1, "seed": "x", "progression": null}"#,
+                "damaged",
+            ),
+            (
+                r#"{"version": 1, "seed": 3, "progression": {"key": 40, "mode": "Ionian", "bars": []}}"#,
+                "`key`",
+            ),
         ];
         for (text, why) in cases {
             assert!(!cell.restore_json(text), "{text}");
-            assert!(cell.last_error().unwrap_or_default().contains(why), "{text}: {:?}", cell.last_error());
+            assert!(
+                cell.last_error().unwrap_or_default().contains(why),
+                "{text}: {:?}",
+                cell.last_error()
+            );
             assert_eq!(cell.get(), session(), "{text}");
         }
         assert_eq!(cell.restored(), 1);

@@ -56,7 +56,10 @@ pub struct Request {
 impl Request {
     /// Two requests waiting together become one: the newest knobs, the larger kind.
     pub fn merge(self, newer: Request) -> Request {
-        Request { kind: self.kind.max(newer.kind), knobs: newer.knobs }
+        Request {
+            kind: self.kind.max(newer.kind),
+            knobs: newer.knobs,
+        }
     }
 }
 
@@ -65,7 +68,12 @@ impl Request {
 pub trait PhraseSource: Send {
     /// The progression for `request` with `seed`, or None when there is nothing to play. An
     /// error is a message for the user; the current phrase keeps playing.
-    fn progression(&mut self, request: &Request, seed: u64, session: &Session) -> Result<Option<Progression>, String>;
+    fn progression(
+        &mut self,
+        request: &Request,
+        seed: u64,
+        session: &Session,
+    ) -> Result<Option<Progression>, String>;
 }
 
 /// Plays the progression stored in the session (loaded from a file or a saved project).
@@ -73,7 +81,12 @@ pub trait PhraseSource: Send {
 pub struct LoadedProgression;
 
 impl PhraseSource for LoadedProgression {
-    fn progression(&mut self, _request: &Request, _seed: u64, session: &Session) -> Result<Option<Progression>, String> {
+    fn progression(
+        &mut self,
+        _request: &Request,
+        _seed: u64,
+        session: &Session,
+    ) -> Result<Option<Progression>, String> {
         Ok(session.progression.clone())
     }
 }
@@ -130,7 +143,10 @@ pub struct Worker {
 impl Worker {
     /// Starts the worker thread. Allocates: call from `initialize()`/`activate()`, never from
     /// `process()`.
-    pub fn spawn(session: SessionCell, source: Box<dyn PhraseSource>) -> std::io::Result<(Worker, AudioEnds)> {
+    pub fn spawn(
+        session: SessionCell,
+        source: Box<dyn PhraseSource>,
+    ) -> std::io::Result<(Worker, AudioEnds)> {
         let (requests, request_rx) = rtrb::RingBuffer::new(REQUEST_CAPACITY);
         let (phrase_tx, phrases) = rtrb::RingBuffer::new(PHRASE_CAPACITY);
         let (returns, return_rx) = rtrb::RingBuffer::new(RETURN_CAPACITY);
@@ -141,13 +157,27 @@ impl Worker {
             requests: request_rx,
             phrases: phrase_tx,
             returns: return_rx,
-            pool: (0..POOL_PHRASES).map(|_| Box::new(Phrase::new(MAX_BARS as u32))).collect(),
+            pool: (0..POOL_PHRASES)
+                .map(|_| Box::new(Phrase::new(MAX_BARS as u32)))
+                .collect(),
             waiting: None,
             outbox: None,
             shutdown: shutdown.clone(),
         };
-        let thread = std::thread::Builder::new().name("lofi-loom-worker".into()).spawn(move || state.run())?;
-        Ok((Worker { shutdown, thread: Some(thread) }, AudioEnds { requests, phrases, returns }))
+        let thread = std::thread::Builder::new()
+            .name("lofi-loom-worker".into())
+            .spawn(move || state.run())?;
+        Ok((
+            Worker {
+                shutdown,
+                thread: Some(thread),
+            },
+            AudioEnds {
+                requests,
+                phrases,
+                returns,
+            },
+        ))
     }
 }
 
@@ -175,7 +205,9 @@ struct WorkerState {
     phrases: rtrb::Producer<Box<Phrase>>,
     /// Retired phrases from the audio thread.
     returns: rtrb::Consumer<Box<Phrase>>,
-    /// Free phrases.
+    /// Free phrases. Boxed because they travel through the queues as pointers: moving one
+    /// never copies or allocates on the audio thread.
+    #[allow(clippy::vec_box)]
     pool: Vec<Box<Phrase>>,
     /// A request not yet served (merged with newer ones while it waits).
     waiting: Option<Request>,
@@ -263,8 +295,19 @@ mod tests {
     use std::time::Instant;
 
     fn session() -> Session {
-        let bar = Bar { chord: Some(Chord::diatonic(Mode::Ionian, 1)), melody: [Step::Note(0); 8] };
-        Session { version: 1, seed: 7, progression: Some(Progression { key: 0, mode: Mode::Ionian, bars: vec![bar; 4] }) }
+        let bar = Bar {
+            chord: Some(Chord::diatonic(Mode::Ionian, 1)),
+            melody: [Step::Note(0); 8],
+        };
+        Session {
+            version: 1,
+            seed: 7,
+            progression: Some(Progression {
+                key: 0,
+                mode: Mode::Ionian,
+                bars: vec![bar; 4],
+            }),
+        }
     }
 
     fn wait_for_phrase(ends: &mut AudioEnds) -> Box<Phrase> {
@@ -273,7 +316,10 @@ mod tests {
             if let Ok(p) = ends.phrases.pop() {
                 return p;
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "worker produced nothing");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "worker produced nothing"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -285,7 +331,12 @@ mod tests {
         let (worker, mut ends) = Worker::spawn(cell.clone(), Box::new(LoadedProgression)).unwrap();
         let knobs = LofiParams::default().knobs();
         for _ in 0..3 * POOL_PHRASES {
-            ends.requests.push(Request { kind: RequestKind::Perform, knobs }).unwrap();
+            ends.requests
+                .push(Request {
+                    kind: RequestKind::Perform,
+                    knobs,
+                })
+                .unwrap();
             let p = wait_for_phrase(&mut ends);
             assert_eq!(p.bars(), 4);
             let mut expected = Phrase::new(8);
@@ -302,11 +353,23 @@ mod tests {
         cell.restore(session());
         let (_worker, mut ends) = Worker::spawn(cell.clone(), Box::new(LoadedProgression)).unwrap();
         let knobs = LofiParams::default().knobs();
-        ends.requests.push(Request { kind: RequestKind::NewSeed, knobs }).unwrap();
+        ends.requests
+            .push(Request {
+                kind: RequestKind::NewSeed,
+                knobs,
+            })
+            .unwrap();
         let p = wait_for_phrase(&mut ends);
         assert_eq!(cell.get().seed, next_seed(7));
         let mut expected = Phrase::new(8);
-        render_session(&Session { seed: next_seed(7), ..session() }, &knobs, &mut expected);
+        render_session(
+            &Session {
+                seed: next_seed(7),
+                ..session()
+            },
+            &knobs,
+            &mut expected,
+        );
         assert_eq!(*p, expected);
     }
 
@@ -315,7 +378,12 @@ mod tests {
         let cell = SessionCell::default();
         let (_worker, mut ends) = Worker::spawn(cell, Box::new(LoadedProgression)).unwrap();
         let knobs = LofiParams::default().knobs();
-        ends.requests.push(Request { kind: RequestKind::NewSeed, knobs }).unwrap();
+        ends.requests
+            .push(Request {
+                kind: RequestKind::NewSeed,
+                knobs,
+            })
+            .unwrap();
         std::thread::sleep(Duration::from_millis(50));
         assert!(ends.phrases.pop().is_err());
     }

@@ -1,1 +1,635 @@
-fn main() {}
+//! `lofi-loom`, the command line: renders a chord progression to a Standard MIDI File that holds
+//! exactly what the plugin would play.
+//!
+//! Owns argument parsing, error reporting and exit codes; the music is the library's
+//! ([`render::render`] builds the phrase, [`export::midi_file`] plays it through the real
+//! sequencer and writes the file). Each subcommand is a [`Command`] variant with its own
+//! options; option groups shared between subcommands ([`OutputOptions`],
+//! [`PerformanceOptions`]) parse themselves, so a new subcommand (e.g. a generator with
+//! `--valence --key --mode --json`) reuses them.
+//!
+//! Exit codes: 0 success, 2 a usage error (bad option or value, malformed progression file),
+//! 1 a failed read or write. Errors are one line on stderr naming the option, field or path.
+
+use lofi_loom::export::{self, ExportSettings};
+use lofi_loom::phrase::{Part, Phrase};
+use lofi_loom::progression::{Progression, PHRASE_BARS};
+use lofi_loom::render::{self, RenderSettings};
+use std::ffi::OsString;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+/// The program's name, as messages show it.
+const BIN: &str = "lofi-loom";
+/// Swing accepted, in percent (render caps it at 60 %).
+const SWING_RANGE_PCT: (f64, f64) = (0.0, 60.0);
+/// Humanize accepted, in percent.
+const HUMANIZE_RANGE_PCT: (f64, f64) = (0.0, 100.0);
+/// Energy accepted (it sets velocities).
+const ENERGY_RANGE: (f64, f64) = (0.0, 1.0);
+/// Ticks per quarter note offered: the two resolutions DAWs commonly use.
+const PPQ_CHOICES: [u16; 2] = [480, 960];
+/// User-facing MIDI channels.
+const CHANNEL_RANGE: (u8, u8) = (1, 16);
+
+/// Top-level help.
+const MAIN_HELP: &str = "\
+lofi-loom: lo-fi chord progressions and melodies as MIDI files, note for note what the
+Lofi Loom plugin plays.
+
+Usage:
+  lofi-loom render --progression <FILE> -o <OUT.mid> [OPTIONS]
+  lofi-loom help [COMMAND]
+
+Commands:
+  render   Render a progression (LOFI sample JSON or Lofi Loom JSON) to a MIDI file
+  help     Print this help, or a command's help
+
+Options:
+  -h, --help      Print help
+  -V, --version   Print version
+
+Run `lofi-loom render --help` for the render options.
+";
+
+/// Help of `render`.
+const RENDER_HELP: &str = "\
+Render a chord progression and melody to a Standard MIDI File (format 1: a tempo track, then
+one track per part: Chords, Bass, Melody), note for note what the Lofi Loom plugin plays.
+
+Usage:
+  lofi-loom render --progression <FILE> -o <OUT.mid> [OPTIONS]
+
+Input and output:
+  -p, --progression <FILE>  Progression JSON: the LOFI sample format ({\"key\": 1-12,
+                            \"mode\": 1-7, \"bpm\", \"chords\", \"melodies\"}) or Lofi Loom's own
+  -o, --output <FILE>       The .mid file to write (overwritten if it exists)
+
+Timing:
+      --bpm <BPM>           Tempo, 20-999 [default: the file's \"bpm\", else 80]
+      --time-sig <N/D>      Time signature; each phrase bar fills one bar of it, as in a host
+                            (N 1-64, D 1, 2, 4, 8, 16, 32 or 64) [default: 4/4]
+      --bars <N>            Phrase length: 1, 2, 4 or 8 bars; the progression repeats or is cut
+                            [default: the progression's length]
+      --loops <N>           How many times the phrase is written, 1-64 [default: 1]
+      --ppq <N>             Ticks per quarter note: 480 or 960 [default: 960]
+
+Feel:
+      --swing <PCT>         Delay of off-beat eighths, 0-60 % of an eighth [default: 0]
+      --humanize <PCT>      Timing and velocity jitter and chord strum, 0-100 [default: 0]
+      --seed <N>            Humanize seed: the same seed gives the same file [default: 0]
+      --energy <X>          0-1; sets velocities (melody 64-112, chords 56-104, bass 60-108)
+                            [default: 0.5]
+
+Parts:
+      --channels <C,B,M>    MIDI channels 1-16 of chords, bass and melody [default: 1,2,3]
+      --no-chords           Leave the chords out
+      --no-bass             Leave the bass out
+      --no-melody           Leave the melody out
+
+  -h, --help                Print this help
+
+Example:
+  lofi-loom render --progression song.json --bpm 75 --swing 30 -o song.mid
+";
+
+fn main() -> ExitCode {
+    match parse_command(lexopt::Parser::from_env()).and_then(run) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tell(&format!("error: {e}"));
+            if let CliError::Usage { help, .. } = &e {
+                tell(&format!("Run `{}` for usage.", help.command_line()));
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Carries out a parsed command.
+fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Help(topic) => print_out(topic.text()),
+        Command::Version => print_out(&format!("{BIN} {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::Render(args) => render_command(&args),
+    }
+}
+
+/// Writes to stdout. Unlike `print!`, a closed pipe (`lofi-loom --help | head -1`) is an
+/// error to report, not a panic.
+fn print_out(text: &str) -> Result<(), CliError> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Io(format!("cannot write to stdout: {e}")))
+}
+
+/// A line on stderr, prefixed with the program's name. Unlike `eprintln!`, never panics: if
+/// stderr itself is gone there is nobody left to tell.
+fn tell(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{BIN}: {line}");
+}
+
+/// `render`: load → render → export → write, then a one-line summary on stderr.
+fn render_command(args: &RenderArgs) -> Result<(), CliError> {
+    let (progression, file_bpm) = load_progression(&args.progression_path)?;
+    let phrase = render::render(&progression, &args.performance.settings);
+    let export = args.output.export_settings(file_bpm);
+    let bytes = export::midi_file(&phrase, &export);
+    let path = &args.output_path;
+    std::fs::write(path, &bytes)
+        .map_err(|e| CliError::Io(format!("cannot write MIDI file `{}`: {e}", path.display())))?;
+    tell(&summary(&phrase, &args.performance.settings, &export, path));
+    Ok(())
+}
+
+/// Reads a progression file (either JSON form) and its `bpm` field, if it has one.
+fn load_progression(path: &Path) -> Result<(Progression, Option<f64>), CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::Io(format!(
+            "cannot read progression file `{}`: {e}",
+            path.display()
+        ))
+    })?;
+    let bad = |msg: String| CliError::BadInput(format!("`{}`: {msg}", path.display()));
+    let progression = Progression::from_json(&text).map_err(|e| bad(e.to_string()))?;
+    // `from_json` has already checked this is JSON (and, in the LOFI form, the bpm's range);
+    // Lofi Loom's own form may carry a `bpm` too, so it is read here for both.
+    let bpm = match serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("bpm").cloned())
+    {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => {
+            let (lo, hi) = export::TEMPO_RANGE_BPM;
+            match value.as_f64() {
+                Some(b) if (lo..=hi).contains(&b) => Some(b),
+                _ => {
+                    return Err(bad(format!(
+                        "`bpm` is {value}, expected a number {lo}-{hi}"
+                    )))
+                }
+            }
+        }
+    };
+    Ok((progression, bpm))
+}
+
+/// The line printed after writing, e.g. "wrote song.mid: 4 bars at 75 BPM in 4/4 (12.8 s),
+/// 960 PPQ; chords 16 notes, bass 4 notes, melody 11 notes".
+fn summary(
+    phrase: &Phrase,
+    render: &RenderSettings,
+    export: &ExportSettings,
+    path: &Path,
+) -> String {
+    let export = export.normalized(phrase);
+    let host_bars = phrase.bars() * export.loops;
+    let bars = if export.loops > 1 {
+        format!(
+            "{} ({}-bar phrase x {})",
+            plural(host_bars, "bar"),
+            phrase.bars(),
+            export.loops
+        )
+    } else {
+        plural(host_bars, "bar")
+    };
+    let seconds =
+        export.length_ticks(phrase) as f64 / f64::from(export.ppq) * 60.0 / export.tempo_bpm;
+    let parts: Vec<String> = [
+        (Part::Chords, render.chords),
+        (Part::Bass, render.bass),
+        (Part::Melody, render.melody),
+    ]
+    .into_iter()
+    .map(|(part, settings)| {
+        let name = export::part_name(part).to_lowercase();
+        if !settings.enabled {
+            return format!("{name} off");
+        }
+        // Played from the start through to the end, every note of the phrase sounds once a loop.
+        let count = phrase.notes().iter().filter(|n| n.part == part).count() as u32 * export.loops;
+        format!("{name} {}", plural(count, "note"))
+    })
+    .collect();
+    format!(
+        "wrote {}: {bars} at {} BPM in {}/{} ({seconds:.1} s), {} PPQ; {}",
+        path.display(),
+        export.tempo_bpm,
+        export.time_sig.0,
+        export.time_sig.1,
+        export.ppq,
+        parts.join(", ")
+    )
+}
+
+/// "1 bar", "4 bars".
+fn plural(count: u32, noun: &str) -> String {
+    if count == 1 {
+        format!("{count} {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+enum Command {
+    /// Print a help text to stdout.
+    Help(HelpTopic),
+    /// Print the version to stdout.
+    Version,
+    /// Render a progression file to a MIDI file.
+    Render(RenderArgs),
+}
+
+/// Which help text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HelpTopic {
+    /// The program's overview.
+    Main,
+    /// The `render` command.
+    Render,
+}
+
+impl HelpTopic {
+    /// The help text.
+    fn text(self) -> &'static str {
+        match self {
+            HelpTopic::Main => MAIN_HELP,
+            HelpTopic::Render => RENDER_HELP,
+        }
+    }
+
+    /// How to ask for this help.
+    fn command_line(self) -> String {
+        match self {
+            HelpTopic::Main => format!("{BIN} --help"),
+            HelpTopic::Render => format!("{BIN} render --help"),
+        }
+    }
+}
+
+/// Options of `render`.
+#[derive(Debug, Clone, PartialEq)]
+struct RenderArgs {
+    /// The progression JSON file to read.
+    progression_path: PathBuf,
+    /// The MIDI file to write.
+    output_path: PathBuf,
+    /// How the MIDI file is written (its `path` already taken into `output_path`).
+    output: OutputOptions,
+    /// How the progression is performed.
+    performance: PerformanceOptions,
+}
+
+/// Why the command failed; the variant decides the exit code.
+#[derive(Debug, Clone, PartialEq)]
+enum CliError {
+    /// A bad command line (exit 2); `help` is the help to point at.
+    Usage {
+        /// What is wrong, naming the option.
+        message: String,
+        /// The help that explains the command.
+        help: HelpTopic,
+    },
+    /// A readable input file with bad contents (exit 2).
+    BadInput(String),
+    /// A file could not be read or written (exit 1).
+    Io(String),
+}
+
+impl CliError {
+    /// A usage error of `help`'s command.
+    fn usage(help: HelpTopic, message: impl Into<String>) -> CliError {
+        CliError::Usage {
+            message: message.into(),
+            help,
+        }
+    }
+
+    /// The process exit code.
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage { .. } | CliError::BadInput(_) => 2,
+            CliError::Io(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage { message, .. }
+            | CliError::BadInput(message)
+            | CliError::Io(message) => f.write_str(message),
+        }
+    }
+}
+
+/// One command-line token, with an option spelled as the user would type it ("--bpm", "-o")
+/// so it can be matched and quoted in errors without holding a borrow of the parser.
+enum Token {
+    /// An option.
+    Option(String),
+    /// A free-standing value (a command name, a stray argument).
+    Value(OsString),
+}
+
+/// The next token, or None at the end.
+fn next_token(parser: &mut lexopt::Parser, help: HelpTopic) -> Result<Option<Token>, CliError> {
+    let arg = parser
+        .next()
+        .map_err(|e| CliError::usage(help, e.to_string()))?;
+    Ok(arg.map(|arg| match arg {
+        lexopt::Arg::Short(c) => Token::Option(format!("-{c}")),
+        lexopt::Arg::Long(name) => Token::Option(format!("--{name}")),
+        lexopt::Arg::Value(v) => Token::Value(v),
+    }))
+}
+
+/// Reads the command and hands the rest to its parser.
+fn parse_command(mut parser: lexopt::Parser) -> Result<Command, CliError> {
+    let help = HelpTopic::Main;
+    match next_token(&mut parser, help)? {
+        None => Err(CliError::usage(help, "no command given")),
+        Some(Token::Option(opt)) => match opt.as_str() {
+            "-h" | "--help" => Ok(Command::Help(HelpTopic::Main)),
+            "-V" | "--version" => Ok(Command::Version),
+            _ => Err(CliError::usage(help, format!("unknown option `{opt}`"))),
+        },
+        Some(Token::Value(name)) => match name.to_str() {
+            Some("render") => parse_render(&mut parser),
+            Some("help") => parse_help(&mut parser),
+            _ => Err(CliError::usage(
+                help,
+                format!("unknown command `{}`", name.to_string_lossy()),
+            )),
+        },
+    }
+}
+
+/// `help [COMMAND]`.
+fn parse_help(parser: &mut lexopt::Parser) -> Result<Command, CliError> {
+    let help = HelpTopic::Main;
+    let topic = match next_token(parser, help)? {
+        None => HelpTopic::Main,
+        Some(Token::Value(v)) if v == "render" => HelpTopic::Render,
+        Some(Token::Value(v)) => {
+            return Err(CliError::usage(
+                help,
+                format!("no help for unknown command `{}`", v.to_string_lossy()),
+            ))
+        }
+        Some(Token::Option(opt)) => {
+            return Err(CliError::usage(help, format!("unexpected option `{opt}`")))
+        }
+    };
+    Ok(Command::Help(topic))
+}
+
+/// The options of `render` (or its help).
+fn parse_render(parser: &mut lexopt::Parser) -> Result<Command, CliError> {
+    let help = HelpTopic::Render;
+    let mut progression_path = None;
+    let mut output = OutputOptions::default();
+    let mut performance = PerformanceOptions::default();
+    while let Some(token) = next_token(parser, help)? {
+        let opt = match token {
+            Token::Option(opt) => opt,
+            Token::Value(v) => {
+                return Err(CliError::usage(
+                    help,
+                    format!(
+                        "unexpected argument `{0}` (give the input as `--progression {0}`)",
+                        v.to_string_lossy()
+                    ),
+                ))
+            }
+        };
+        let mut args = OptionArgs {
+            parser: &mut *parser,
+            opt: &opt,
+            help,
+        };
+        match opt.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(help)),
+            "-p" | "--progression" => progression_path = Some(args.path()?),
+            _ if output.parse(&mut args)? || performance.parse(&mut args)? => {}
+            _ => return Err(args.error("unknown option")),
+        }
+    }
+    let progression_path =
+        progression_path.ok_or_else(|| CliError::usage(help, "missing `--progression <FILE>`"))?;
+    let output_path = output
+        .path
+        .take()
+        .ok_or_else(|| CliError::usage(help, "missing `-o <OUT.mid>`"))?;
+    Ok(Command::Render(RenderArgs {
+        progression_path,
+        output_path,
+        output,
+        performance,
+    }))
+}
+
+/// An option being parsed: the parser (for its value), its spelling and the help to cite.
+struct OptionArgs<'a> {
+    /// The parser, positioned after the option.
+    parser: &'a mut lexopt::Parser,
+    /// The option as typed, e.g. "--bpm".
+    opt: &'a str,
+    /// The help of the command being parsed.
+    help: HelpTopic,
+}
+
+impl OptionArgs<'_> {
+    /// A usage error about this option.
+    fn error(&self, what: impl fmt::Display) -> CliError {
+        CliError::usage(self.help, format!("{what} `{}`", self.opt))
+    }
+
+    /// The option's value as text.
+    fn value(&mut self) -> Result<String, CliError> {
+        let value = self
+            .parser
+            .value()
+            .map_err(|e| CliError::usage(self.help, e.to_string()))?;
+        value.into_string().map_err(|v| {
+            CliError::usage(
+                self.help,
+                format!(
+                    "`{}`: `{}` is not valid text",
+                    self.opt,
+                    v.to_string_lossy()
+                ),
+            )
+        })
+    }
+
+    /// The option's value as a path (any bytes the OS allows).
+    fn path(&mut self) -> Result<PathBuf, CliError> {
+        let value = self
+            .parser
+            .value()
+            .map_err(|e| CliError::usage(self.help, e.to_string()))?;
+        Ok(PathBuf::from(value))
+    }
+
+    /// A usage error about this option's value.
+    fn bad_value(&self, value: &str, expected: &str) -> CliError {
+        CliError::usage(
+            self.help,
+            format!("`{}`: `{value}` is not {expected}", self.opt),
+        )
+    }
+
+    /// The option's value parsed as `T` and accepted by `valid`; `expected` describes a
+    /// valid value for the error message.
+    fn parsed<T: FromStr>(
+        &mut self,
+        valid: impl Fn(&T) -> bool,
+        expected: &str,
+    ) -> Result<T, CliError> {
+        let text = self.value()?;
+        match text.trim().parse() {
+            Ok(x) if valid(&x) => Ok(x),
+            _ => Err(self.bad_value(&text, expected)),
+        }
+    }
+
+    /// The option's value as a number in `lo..=hi` (NaN and infinities are out of range).
+    fn number_in(&mut self, (lo, hi): (f64, f64)) -> Result<f64, CliError> {
+        let expected = format!("a number {lo}-{hi}");
+        let text = self.value()?;
+        match text.trim().parse::<f64>() {
+            Ok(x) if (lo..=hi).contains(&x) => Ok(x),
+            _ => Err(self.bad_value(&text, &expected)),
+        }
+    }
+}
+
+/// Where and how a MIDI file is written: shared by every command that writes one.
+#[derive(Debug, Clone, PartialEq)]
+struct OutputOptions {
+    /// `-o`: the file to write.
+    path: Option<PathBuf>,
+    /// `--bpm`; None = the input's own tempo, else [`export::DEFAULT_TEMPO_BPM`].
+    tempo_bpm: Option<f64>,
+    /// `--time-sig`.
+    time_sig: (u8, u8),
+    /// `--ppq`.
+    ppq: u16,
+    /// `--loops`.
+    loops: u32,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            path: None,
+            tempo_bpm: None,
+            time_sig: (4, 4),
+            ppq: export::DEFAULT_PPQ,
+            loops: 1,
+        }
+    }
+}
+
+impl OutputOptions {
+    /// Takes the option if it is one of ours; returns whether it was.
+    fn parse(&mut self, args: &mut OptionArgs) -> Result<bool, CliError> {
+        match args.opt {
+            "-o" | "--output" => self.path = Some(args.path()?),
+            "--bpm" => self.tempo_bpm = Some(args.number_in(export::TEMPO_RANGE_BPM)?),
+            "--time-sig" => self.time_sig = parse_time_sig(args)?,
+            "--ppq" => self.ppq = args.parsed(|p| PPQ_CHOICES.contains(p), "480 or 960")?,
+            "--loops" => {
+                let expected = format!("a whole number 1-{}", export::MAX_LOOPS);
+                self.loops = args.parsed(|n| (1..=export::MAX_LOOPS).contains(n), &expected)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The export settings, with the input's tempo (if any) standing in for a missing `--bpm`.
+    fn export_settings(&self, input_bpm: Option<f64>) -> ExportSettings {
+        ExportSettings {
+            tempo_bpm: self
+                .tempo_bpm
+                .or(input_bpm)
+                .unwrap_or(export::DEFAULT_TEMPO_BPM),
+            time_sig: self.time_sig,
+            ppq: self.ppq,
+            loops: self.loops,
+        }
+    }
+}
+
+/// `--time-sig N/D`, checked against what the sequencer follows.
+fn parse_time_sig(args: &mut OptionArgs) -> Result<(u8, u8), CliError> {
+    let expected = "N/D with N 1-64 and D 1, 2, 4, 8, 16, 32 or 64 (e.g. 3/4)";
+    let text = args.value()?;
+    let parsed = text
+        .split_once('/')
+        .and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
+    match parsed {
+        Some(sig) if export::time_sig_supported(sig) => Ok(sig),
+        _ => Err(args.bad_value(&text, expected)),
+    }
+}
+
+/// How the progression is performed: shared by every command that renders one.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct PerformanceOptions {
+    /// Everything `render::render` needs; starts at its neutral defaults.
+    settings: RenderSettings,
+}
+
+impl PerformanceOptions {
+    /// Takes the option if it is one of ours; returns whether it was.
+    fn parse(&mut self, args: &mut OptionArgs) -> Result<bool, CliError> {
+        let s = &mut self.settings;
+        match args.opt {
+            "--bars" => {
+                s.bars = Some(args.parsed(|n| PHRASE_BARS.contains(n), "1, 2, 4 or 8")?);
+            }
+            "--swing" => s.swing_pct = args.number_in(SWING_RANGE_PCT)? as f32,
+            "--humanize" => s.humanize_pct = args.number_in(HUMANIZE_RANGE_PCT)? as f32,
+            "--seed" => {
+                s.humanize_seed =
+                    args.parsed(|_: &u64| true, "a whole number 0-18446744073709551615")?
+            }
+            "--energy" => s.energy = args.number_in(ENERGY_RANGE)? as f32,
+            "--channels" => {
+                let [chords, bass, melody] = parse_channels(args)?;
+                (s.chords.channel, s.bass.channel, s.melody.channel) = (chords, bass, melody);
+            }
+            "--no-chords" => s.chords.enabled = false,
+            "--no-bass" => s.bass.enabled = false,
+            "--no-melody" => s.melody.enabled = false,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// `--channels C,B,M`: three user channels 1–16, returned 0-based.
+fn parse_channels(args: &mut OptionArgs) -> Result<[u8; 3], CliError> {
+    let (lo, hi) = CHANNEL_RANGE;
+    let expected = format!("three channels {lo}-{hi} for chords, bass and melody (e.g. 1,2,3)");
+    let text = args.value()?;
+    let channels: Vec<Option<u8>> = text
+        .split(',')
+        .map(|c| c.trim().parse().ok().filter(|c| (lo..=hi).contains(c)))
+        .collect();
+    match channels[..] {
+        [Some(c), Some(b), Some(m)] => Ok([c - 1, b - 1, m - 1]),
+        _ => Err(args.bad_value(&text, &expected)),
+    }
+}
