@@ -10,7 +10,10 @@ use crate::params::LofiParams;
 use crate::phrase::Phrase;
 use crate::progression::MAX_BARS;
 use crate::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
-use crate::worker::{render_session, AudioEnds, LoadedProgression, Worker};
+use crate::worker::{
+    next_seed, render_session, AudioEnds, LoadedProgression, Request, RequestKind, SourceFactory,
+    Status, Worker,
+};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use std::sync::Arc;
@@ -27,6 +30,8 @@ pub struct LofiLoom {
     worker: Option<Worker>,
     /// The audio thread's ends of the worker's queues.
     audio: Option<AudioEnds>,
+    /// What the worker tells the user (model, errors, timing).
+    status: Arc<Status>,
     /// Sample rate of the current activation, in Hz.
     sample_rate: f64,
     /// The restore count whose session the sequencer last got at activation.
@@ -41,6 +46,7 @@ impl Default for LofiLoom {
             requester: Requester::default(),
             worker: None,
             audio: None,
+            status: Arc::default(),
             sample_rate: 48_000.0,
             rendered_restore: None,
         }
@@ -87,6 +93,22 @@ impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
     }
 }
 
+/// A seed for a new instance: different every time, so two fresh instances play different
+/// music (a seed, once chosen, is saved and always gives the same music).
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let here = &nanos as *const u64 as u64;
+    next_seed(nanos ^ here.rotate_left(32))
+}
+
+/// The worker's phrase source, built on the worker thread.
+fn phrase_source() -> SourceFactory {
+    Box::new(|| Ok(Box::new(LoadedProgression)))
+}
+
 /// Reads the host transport through nice-plug's methods, which derive beats and bars when a
 /// host only reports samples or seconds.
 fn snapshot(t: &Transport) -> TransportSnapshot {
@@ -128,6 +150,25 @@ impl LofiLoom {
                 self.requester.put_back(request);
             }
         }
+    }
+
+    /// A new instance has nothing to play: give it a fresh seed and ask the worker for a
+    /// phrase, so music is ready by the time the transport starts (main thread, at activation).
+    fn request_first_phrase(&mut self) {
+        let session = &self.params.session;
+        if session.get().progression.is_some() || self.sequencer.current().is_some() {
+            return;
+        }
+        let Some(audio) = self.audio.as_mut() else {
+            return;
+        };
+        session.update(|s| s.seed = fresh_seed());
+        let request = Request {
+            kind: RequestKind::Vary,
+            knobs: self.params.knobs(),
+        };
+        // The queue is empty at activation; if not, the next knob move asks again.
+        let _ = audio.requests.push(request);
     }
 
     /// Renders the saved session synchronously (main thread) so a reopened project plays its
@@ -191,7 +232,11 @@ impl Plugin for LofiLoom {
     ) -> bool {
         self.sample_rate = config.sample_rate as f64;
         if self.worker.is_none() {
-            match Worker::spawn(self.params.session.clone(), Box::new(LoadedProgression)) {
+            match Worker::spawn(
+                self.params.session.clone(),
+                self.status.clone(),
+                phrase_source(),
+            ) {
                 Ok((worker, ends)) => {
                     self.worker = Some(worker);
                     self.audio = Some(ends);
@@ -203,6 +248,7 @@ impl Plugin for LofiLoom {
             }
         }
         self.install_session();
+        self.request_first_phrase();
         self.requester.reset(self.control_inputs());
         self.sequencer.request_release();
         true

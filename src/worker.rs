@@ -17,8 +17,8 @@ use crate::phrase::Phrase;
 use crate::progression::{Progression, MAX_BARS};
 use crate::render::render_into;
 use crate::state::{Session, SessionCell};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -66,6 +66,9 @@ impl Request {
 /// Where progressions come from. The neural decoder implements this; until then
 /// [`LoadedProgression`] plays only what the user loaded.
 pub trait PhraseSource: Send {
+    /// A short name for the status line, e.g. "embedded model".
+    fn name(&self) -> &str;
+
     /// The progression for `request` with `seed`, or None when there is nothing to play. An
     /// error is a message for the user; the current phrase keeps playing.
     fn progression(
@@ -81,6 +84,10 @@ pub trait PhraseSource: Send {
 pub struct LoadedProgression;
 
 impl PhraseSource for LoadedProgression {
+    fn name(&self) -> &str {
+        "loaded progression"
+    }
+
     fn progression(
         &mut self,
         _request: &Request,
@@ -141,11 +148,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker thread. Allocates: call from `initialize()`/`activate()`, never from
-    /// `process()`.
+    /// Starts the worker thread, which first builds its phrase source with `make_source` (so a
+    /// model is loaded and optimised there, never on the host's threads). Allocates: call from
+    /// `activate()`, never from `process()`.
     pub fn spawn(
         session: SessionCell,
-        source: Box<dyn PhraseSource>,
+        status: Arc<Status>,
+        make_source: SourceFactory,
     ) -> std::io::Result<(Worker, AudioEnds)> {
         let (requests, request_rx) = rtrb::RingBuffer::new(REQUEST_CAPACITY);
         let (phrase_tx, phrases) = rtrb::RingBuffer::new(PHRASE_CAPACITY);
@@ -153,7 +162,8 @@ impl Worker {
         let shutdown = Arc::new(AtomicBool::new(false));
         let state = WorkerState {
             session,
-            source,
+            status,
+            source: Box::new(LoadedProgression),
             requests: request_rx,
             phrases: phrase_tx,
             returns: return_rx,
@@ -166,7 +176,7 @@ impl Worker {
         };
         let thread = std::thread::Builder::new()
             .name("lofi-loom-worker".into())
-            .spawn(move || state.run())?;
+            .spawn(move || state.start(make_source))?;
         Ok((
             Worker {
                 shutdown,
@@ -193,10 +203,59 @@ impl Drop for Worker {
     }
 }
 
+/// Builds the worker's phrase source, on the worker thread.
+pub type SourceFactory = Box<dyn FnOnce() -> Result<Box<dyn PhraseSource>, String> + Send>;
+
+/// What the worker tells the user (read by the GUI and tests; never by the audio thread).
+#[derive(Debug, Default)]
+pub struct Status {
+    /// Which source writes phrases, e.g. "embedded model", once it is ready.
+    source: Mutex<Option<String>>,
+    /// The last problem, in plain words.
+    error: Mutex<Option<String>>,
+    /// How long the last phrase took to write and render, in microseconds.
+    last_generation_us: AtomicU64,
+    /// How many phrases the worker has sent.
+    phrases_sent: AtomicU64,
+}
+
+impl Status {
+    /// Which source writes phrases, once it is ready.
+    pub fn source(&self) -> Option<String> {
+        lock(&self.source).clone()
+    }
+
+    /// The last problem, if any.
+    pub fn error(&self) -> Option<String> {
+        lock(&self.error).clone()
+    }
+
+    /// Time the last phrase took, in microseconds.
+    pub fn last_generation_us(&self) -> u64 {
+        self.last_generation_us.load(Ordering::Relaxed)
+    }
+
+    /// Phrases sent so far.
+    pub fn phrases_sent(&self) -> u64 {
+        self.phrases_sent.load(Ordering::Acquire)
+    }
+
+    fn set_error(&self, message: Option<String>) {
+        *lock(&self.error) = message;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The values are replaced whole, so a poisoned lock still holds a consistent one.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Everything the worker thread owns.
 struct WorkerState {
     /// Seed and progression, shared with the host's state calls.
     session: SessionCell,
+    /// What the user is told.
+    status: Arc<Status>,
     /// Where progressions come from.
     source: Box<dyn PhraseSource>,
     /// Requests from the audio thread.
@@ -218,6 +277,20 @@ struct WorkerState {
 }
 
 impl WorkerState {
+    /// Builds the phrase source (falling back to the loaded progression, with a message, if
+    /// it cannot be built), then serves requests until shutdown.
+    fn start(mut self, make_source: SourceFactory) {
+        match make_source() {
+            Ok(source) => self.source = source,
+            Err(message) => {
+                nice_plug::nice_warn!("Lofi Loom plays loaded progressions only: {message}");
+                self.status.set_error(Some(message));
+            }
+        }
+        *lock(&self.status.source) = Some(self.source.name().to_string());
+        self.run();
+    }
+
     fn run(mut self) {
         while !self.shutdown.load(Ordering::Acquire) {
             self.collect_returns();
@@ -260,6 +333,7 @@ impl WorkerState {
             self.waiting = Some(request);
             return;
         };
+        let started = std::time::Instant::now();
         let mut session = self.session.get();
         if request.kind == RequestKind::NewSeed {
             session.seed = next_seed(session.seed);
@@ -269,6 +343,8 @@ impl WorkerState {
                 Ok(p) => session.progression = p,
                 Err(message) => {
                     nice_plug::nice_warn!("Lofi Loom could not write a new phrase: {message}");
+                    self.status
+                        .set_error(Some(format!("could not write a new phrase: {message}")));
                     self.pool.push(phrase);
                     return;
                 }
@@ -281,6 +357,11 @@ impl WorkerState {
             });
             self.outbox = Some(phrase);
             self.flush_outbox();
+            let elapsed_us = started.elapsed().as_micros().min(u64::MAX as u128) as u64;
+            self.status
+                .last_generation_us
+                .store(elapsed_us, Ordering::Relaxed);
+            self.status.phrases_sent.fetch_add(1, Ordering::AcqRel);
         } else {
             self.pool.push(phrase);
         }
@@ -310,6 +391,10 @@ mod tests {
         }
     }
 
+    fn loaded() -> SourceFactory {
+        Box::new(|| Ok(Box::new(LoadedProgression)))
+    }
+
     fn wait_for_phrase(ends: &mut AudioEnds) -> Box<Phrase> {
         let start = Instant::now();
         loop {
@@ -328,7 +413,7 @@ mod tests {
     fn renders_requests_and_reuses_returned_phrases() {
         let cell = SessionCell::default();
         cell.restore(session());
-        let (worker, mut ends) = Worker::spawn(cell.clone(), Box::new(LoadedProgression)).unwrap();
+        let (worker, mut ends) = Worker::spawn(cell.clone(), Arc::default(), loaded()).unwrap();
         let knobs = LofiParams::default().knobs();
         for _ in 0..3 * POOL_PHRASES {
             ends.requests
@@ -351,7 +436,7 @@ mod tests {
     fn new_seed_walks_the_seed_sequence_and_is_saved() {
         let cell = SessionCell::default();
         cell.restore(session());
-        let (_worker, mut ends) = Worker::spawn(cell.clone(), Box::new(LoadedProgression)).unwrap();
+        let (_worker, mut ends) = Worker::spawn(cell.clone(), Arc::default(), loaded()).unwrap();
         let knobs = LofiParams::default().knobs();
         ends.requests
             .push(Request {
@@ -376,7 +461,7 @@ mod tests {
     #[test]
     fn nothing_is_sent_without_a_loaded_progression() {
         let cell = SessionCell::default();
-        let (_worker, mut ends) = Worker::spawn(cell, Box::new(LoadedProgression)).unwrap();
+        let (_worker, mut ends) = Worker::spawn(cell, Arc::default(), loaded()).unwrap();
         let knobs = LofiParams::default().knobs();
         ends.requests
             .push(Request {
@@ -386,6 +471,27 @@ mod tests {
             .unwrap();
         std::thread::sleep(Duration::from_millis(50));
         assert!(ends.phrases.pop().is_err());
+    }
+
+    #[test]
+    fn a_source_that_fails_to_build_falls_back_and_says_why() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let status = Arc::new(Status::default());
+        let failing: SourceFactory = Box::new(|| Err("the model file is damaged".into()));
+        let (_worker, mut ends) = Worker::spawn(cell, status.clone(), failing).unwrap();
+        let knobs = LofiParams::default().knobs();
+        ends.requests
+            .push(Request {
+                kind: RequestKind::Vary,
+                knobs,
+            })
+            .unwrap();
+        let p = wait_for_phrase(&mut ends);
+        assert_eq!(p.bars(), 4);
+        assert_eq!(status.source().as_deref(), Some("loaded progression"));
+        assert_eq!(status.error().as_deref(), Some("the model file is damaged"));
+        assert_eq!(status.phrases_sent(), 1);
     }
 
     #[test]

@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # The configuration of the committed model (see models/MODEL.md).
-TRAIN_ARGS = ["--steps", "4200", "--beta-max", "1.0", "--free-bits", "0.1",
+TRAIN_ARGS = ["--steps", "3000", "--beta-max", "1.0", "--free-bits", "0.1",
               "--prior-z-prob", "0.3", "--minutes", "60"]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import openewld, pop909
 from . import vocab as V
-from .tokenize import song_phrases
+from .phrasing import PHRASE_BARS, song_phrases
 
 SPLIT_FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
@@ -36,7 +36,10 @@ def split_songs(song_ids, seed: int) -> dict:
 def build(data_root: Path, out_dir: Path, seed: int) -> dict:
     """Reads both corpora, writes the dataset and returns the log."""
     dropped = Counter()
-    log = dropped.update if False else (lambda reason: dropped.update([reason]))
+
+    def log(reason: str):
+        dropped[reason] += 1
+
     songs = (pop909.read_all(data_root / "pop909" / "POP909", log)
              + openewld.read_all(data_root / "openewld", log))
     modes = Counter()
@@ -78,7 +81,7 @@ def build(data_root: Path, out_dir: Path, seed: int) -> dict:
         for name, sid in SPLIT_IDS.items():
             m = sel & (arrays["split"] == sid)
             entry[f"{name}_songs"] = len(set(arrays["song"][m].tolist()))
-            for nb in V_PHRASE_BARS:
+            for nb in PHRASE_BARS:
                 entry[f"{name}_{nb}bar_phrases"] = int(np.sum(m & (arrays["n_bars"] == nb)))
         report["sources"][src] = entry
     report["phrases_total"] = n
@@ -87,8 +90,6 @@ def build(data_root: Path, out_dir: Path, seed: int) -> dict:
     (out_dir / "data_log.json").write_text(json.dumps(report, indent=2))
     return report
 
-
-V_PHRASE_BARS = (4, 8)
 
 
 def main():

@@ -189,6 +189,10 @@ def main():
     test = dataset_phrases(args.work, 2, 8)
     train = dataset_phrases(args.work, 0)
     reasons = [degenerate(b) for _, b in gen]
+    # A caller can reject a degenerate phrase and redraw it once with fresh uniforms.
+    redrawn = [r is not None and degenerate(generate(dec, z_dim, row[0], row[1],
+                                                     10_000 + i)[1]) is not None
+               for i, (r, row) in enumerate(zip(reasons, rows))]
     prog = {tuple(bar[0] for bar in generate(dec, z_dim, 0.5, 0.5, 1000 + s)[1][:4])
             for s in range(100)}
     train_windows = set()
@@ -208,6 +212,9 @@ def main():
         "interval_overlap": overlap(interval_hist(gen), interval_hist(test)),
         "degenerate_rate": sum(r is not None for r in reasons) / len(gen),
         "degenerate_by_reason": {r: reasons.count(r) for r in set(reasons) if r},
+        "degenerate_by_energy_knob": [sum(1 for r, row in zip(reasons, rows)
+                                          if r and row[0] == g) for g in GRID],
+        "degenerate_rate_after_one_redraw": sum(redrawn) / len(gen),
         "distinct_4bar_progressions_in_100_seeds": len(prog),
         "phrases_with_a_4bar_melody_copied_from_training": sum(c >= 0 for c in copies),
         "phrases_with_a_copied_4bar_melody_of_4_or_more_onsets": sum(c >= 4 for c in copies),

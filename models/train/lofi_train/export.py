@@ -4,8 +4,8 @@
   unrolled), sampling inside the graph by inverse CDF against uniforms drawn by the caller.
 * `models/lofi_loom_mode.onnx` picks the mode from (z, energy, valence).
 
-Both use only MatMul/Add/Mul/Sub/Div, Tanh/Sigmoid, Softmax, CumSum, Less/Greater, Cast,
-ReduceSum, Gather, Concat, Where, Unsqueeze/Reshape; legacy TorchScript exporter, opset 17,
+Both use only MatMul/Gemm, Add/Mul/Sub/Div, Tanh/Sigmoid, Softmax, CumSum, GreaterOrEqual,
+Less, Cast (to float only), ArgMax, Gather, Concat, Slice, Where, Unsqueeze; legacy TorchScript exporter, opset 17,
 batch 1, no dynamic axes. `python -m lofi_train.export [--checkpoint work/model.pt]`.
 """
 
@@ -26,12 +26,18 @@ MODE_FILE = "lofi_loom_mode.onnx"
 
 
 def inverse_cdf(logits, temperature, u):
-    """Index i with cdf[i-1] <= u < cdf[i] of softmax(logits / T); [1, V] -> [1] int64."""
+    """Token i with cdf[i-1] <= u < cdf[i] of softmax(logits / T), clamped to the last token.
+
+    Computed as ArgMax of the mask (cdf >= u) with the last entry forced to 1 (ArgMax returns
+    the first maximum), i.e. the number of entries with cdf < u, at most V - 1. ArgMax gives
+    int64 directly: tract-onnx reads every ONNX Cast-to-int64 as a symbolic-dimension type
+    (TDim), so the graphs avoid casts to int64 and int64 arithmetic altogether.
+    """
     probs = torch.softmax(logits / temperature, dim=1)
     cdf = torch.cumsum(probs, dim=1)
-    idx = (cdf < u).to(torch.float32).sum(dim=1).to(torch.int64)
-    last = torch.tensor([logits.shape[1] - 1], dtype=torch.int64)
-    return torch.where(idx > last, last, idx)
+    mask = (cdf[:, :-1] >= u).to(torch.float32)
+    mask = torch.cat([mask, torch.ones(1, 1)], dim=1)
+    return torch.argmax(mask, dim=1)
 
 
 class BarStep(nn.Module):
@@ -45,7 +51,8 @@ class BarStep(nn.Module):
         # Buffers become shared initializers: each weight is stored once in the file however
         # often the unrolled steps use it.
         weights = {
-            "emb": d.emb.weight, "pos": d.pos_emb.weight, "bar": d.bar_emb.weight,
+            "emb": d.emb.weight[:V.CHORD_VOCAB], "emb_melody": d.emb.weight[V.CHORD_VOCAB:],
+            "pos": d.pos_emb.weight, "bar": d.bar_emb.weight,
             "chord": d.chord_emb.weight, "eye": torch.eye(N_MODES),
             "wc": d.cond_in.weight.T, "bc": d.cond_in.bias,
             "w0": d.h0.weight.T, "b0": d.h0.bias,
@@ -85,7 +92,7 @@ class BarStep(nn.Module):
             logits = h @ self.wme + self.bme
             tok = inverse_cdf(logits, temperature, uniforms[:, k:k + 1])
             out.append(tok)
-            x = torch.index_select(self.emb, 0, tok + V.CHORD_VOCAB) + self.pos[k:k + 1] + base
+            x = torch.index_select(self.emb_melody, 0, tok) + self.pos[k:k + 1] + base
             h = self.cell(x, h)
         return torch.stack(out, dim=1), h
 

@@ -27,8 +27,10 @@ IN_VOCAB = V.CHORD_VOCAB + V.MELODY_VOCAB  # melody tokens are offset by CHORD_V
 class Config:
     """Sizes of the model (stored with checkpoints)."""
 
-    def __init__(self, z_dim=16, emb=128, hidden=256, enc_emb=32, enc_hidden=128):
+    def __init__(self, z_dim=16, emb=128, hidden=256, enc_emb=32, enc_hidden=128,
+                 dropout=0.3):
         self.z_dim, self.emb, self.hidden = z_dim, emb, hidden
+        self.dropout = dropout  # on the decoder's inputs and states (training only)
         self.enc_emb, self.enc_hidden = enc_emb, enc_hidden
 
     @property
@@ -58,6 +60,7 @@ class Decoder(nn.Module):
         self.gru = nn.GRU(cfg.emb, cfg.hidden, batch_first=True)
         self.chord_head = nn.Linear(cfg.hidden, V.CHORD_VOCAB)
         self.melody_head = nn.Linear(cfg.hidden, V.MELODY_VOCAB)
+        self.drop = nn.Dropout(cfg.dropout)
 
     def cond(self, z, energy, valence, mode):
         return torch.cat([z, energy[:, None], valence[:, None],
@@ -74,9 +77,10 @@ class Decoder(nn.Module):
              + self.chord_emb(chords).repeat_interleave(V.TOKENS_PER_BAR, dim=1)
              + self.cond_in(c)[:, None])
         h0 = torch.tanh(self.h0(c))
-        out, _ = self.gru(x, h0[None])
+        out, _ = self.gru(self.drop(x), h0[None])
         states = torch.cat([h0[:, None], out[:, :-1]], dim=1).reshape(
             b, V.MAX_BARS, V.TOKENS_PER_BAR, -1)
+        states = self.drop(states)
         return self.chord_head(states[:, :, 0]), self.melody_head(states[:, :, 1:])
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import vocab as V
 from .export import OrtDecoder, load_model
 
 MARGIN = 1e-3
@@ -23,7 +24,9 @@ CASES = [
     ("low_energy_low_valence", "sin", 0.1, 0.1, 1.0, None, 8),
     ("high_energy_high_valence", "cos", 0.9, 0.9, 1.0, None, 8),
     ("cool_temperature", "alt", 0.3, 0.8, 0.5, None, 4),
-    ("forced_chords", "sin", 0.6, 0.4, 1.0, [1 + 4 * 8 * 3 + 5, 1 + 3 * 3 * 8 + 5, -1, 1], 4),
+    # Locked chords: i7, iv7, (sampled), v7 as tokens (degree, shift, quality index 5 = Minor7).
+    ("forced_chords", "sin", 0.6, 0.4, 1.0,
+     [V.chord_token(1, 0, 5), V.chord_token(4, 0, 5), -1, V.chord_token(5, 0, 5)], 4),
 ]
 
 
@@ -97,10 +100,16 @@ def run_case(dec, model, i, case):
 
 
 def main():
+    import argparse
     here = Path(__file__).resolve().parents[1]
-    models = here.parent
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--models", type=Path, default=here.parent,
+                    help="folder with the ONNX files; the fixture goes to <models>/fixtures")
+    ap.add_argument("--checkpoint", type=Path, default=here / "work" / "model.pt")
+    args = ap.parse_args()
+    models = args.models
     torch.set_num_threads(1)
-    model = load_model(here / "work" / "model.pt")
+    model = load_model(args.checkpoint)
     dec = OrtDecoder(models)
     cases = [run_case(dec, model, i, c) for i, c in enumerate(CASES)]
     doc = {
@@ -113,6 +122,7 @@ def main():
         "made_by": "models/train/.venv/bin/python -m lofi_train.parity (run in models/train)",
         "cases": cases,
     }
+    (models / "fixtures").mkdir(exist_ok=True)
     (models / "fixtures" / "parity.json").write_text(json.dumps(doc, indent=1) + "\n")
     for c in cases:
         print(c["name"], "mode", c["expected_mode"], "chords", [b[0] for b in c["expected_tokens"]])

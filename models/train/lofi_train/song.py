@@ -2,7 +2,7 @@
 
 Both readers (POP909, OpenEWLD) produce a `Song`: a list of bars on the common 4/4 grid,
 each with the key in force, the bar's chord (the one sounding longest) and eight melody
-steps in absolute MIDI pitches. `tokenize.py` turns it into tonic-relative tokens.
+steps in absolute MIDI pitches. `phrasing.py` turns it into tonic-relative tokens.
 """
 
 from dataclasses import dataclass, field

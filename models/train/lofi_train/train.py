@@ -1,7 +1,7 @@
 """Trains the conditional VAE: `python -m lofi_train.train [--minutes 40]`.
 
 Loss = token cross-entropy (padding masked) + beta * KL with free bits per latent
-dimension + mode cross-entropy. Beta ramps from 0 to its maximum over the first quarter of the run
+dimension + mode cross-entropy. Beta ramps from 0 to its maximum over the first tenth of the run
 and the learning rate follows a cosine; with --steps the run lasts exactly that many steps
 (reproducible), otherwise the schedules follow the time budget. The run also stops at the
 time limit; the checkpoint with the best validation loss
@@ -25,6 +25,8 @@ BETA_MAX = 0.5
 FREE_BITS = 0.15  # nats per latent dimension
 BATCH = 128
 LR = 2e-3
+WEIGHT_DECAY = 0.01
+BETA_RAMP = 0.1  # share of the run over which beta rises to its maximum
 MODE_WEIGHT = 0.5
 
 
@@ -67,8 +69,8 @@ def losses(model, batch, beta, free_bits=FREE_BITS, prior_z_prob=0.0):
 
 def evaluate(model, data):
     model.eval()
+    """Validation loss (beta = 1, posterior z, fixed noise) and its parts."""
     tot, parts, n = 0.0, {}, 0
-    g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         torch.manual_seed(0)
         for i in range(0, len(data["tokens"]), 512):
@@ -80,7 +82,6 @@ def evaluate(model, data):
                 parts[k] = parts.get(k, 0.0) + v * w
             n += w
     model.train()
-    del g
     return tot / n, {k: v / n for k, v in parts.items()}
 
 
@@ -110,7 +111,7 @@ def main():
     n_params = sum(p.numel() for p in model.decoder.parameters())
     print(f"train {len(train['tokens'])} phrases, val {len(val['tokens'])}; "
           f"decoder params {n_params}", flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=1e-4)
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     budget = args.minutes * 60
     start = time.time()
     best, step, epoch = math.inf, 0, 0
@@ -126,7 +127,7 @@ def main():
             frac = progress()
             if frac >= 1 or time.time() - start >= budget:
                 break
-            beta = args.beta_max * min(1.0, frac / 0.25)
+            beta = args.beta_max * min(1.0, frac / BETA_RAMP)
             for group in opt.param_groups:
                 group["lr"] = LR * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             idx = perm[i:i + BATCH]
@@ -150,7 +151,7 @@ def main():
                 "history": history}
         torch.save(ckpt, args.work / f"last{args.tag}.pt")
         # Early epochs have a small beta; only compare once the KL weight is at its maximum.
-        if progress() >= 0.25 and val_loss < best:
+        if progress() >= BETA_RAMP and val_loss < best:
             best = val_loss
             torch.save(ckpt, args.work / f"model{args.tag}.pt")
     if not (args.work / f"model{args.tag}.pt").exists():
