@@ -6,6 +6,8 @@
 //! entry points.
 
 pub mod control;
+pub mod decoder;
+pub mod descriptors;
 pub mod export;
 pub mod params;
 pub mod phrase;

@@ -280,7 +280,7 @@ impl Default for LofiParams {
             swing: float_param("Swing", 20.0, 0.0, 60.0, 1.0, 0, " %"),
             humanize: float_param("Humanize", 25.0, 0.0, 100.0, 1.0, 0, " %"),
             bars: EnumParam::new("Phrase length", PhraseBars::Four),
-            regenerate_mode: EnumParam::new("Regenerate mode", RegenerateMode::Manual),
+            regenerate_mode: EnumParam::new("Regenerate mode", RegenerateMode::KnobMoves),
             regenerate: BoolParam::new("Regenerate", false),
             swap_at: EnumParam::new("Swap at", SwapAt::PhraseEnd),
             key: EnumParam::new("Key", KeyChoice::Auto),

@@ -6,12 +6,13 @@
 //! atomics, lock-free queues, no allocation — checked by `assert_process_allocs` in debug builds).
 
 use crate::control::{ControlInputs, Requester};
+use crate::decoder::NeuralSource;
 use crate::params::LofiParams;
 use crate::phrase::Phrase;
 use crate::progression::MAX_BARS;
 use crate::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
 use crate::worker::{
-    next_seed, render_session, AudioEnds, LoadedProgression, Request, RequestKind, SourceFactory,
+    next_seed, render_session, AudioEnds, PhraseSource, Request, RequestKind, SourceFactory,
     Status, Worker,
 };
 use nice_plug::midi::{Channel, Key, VoiceID};
@@ -104,9 +105,14 @@ fn fresh_seed() -> u64 {
     next_seed(nanos ^ here.rotate_left(32))
 }
 
-/// The worker's phrase source, built on the worker thread.
+/// The worker's phrase source, built on the worker thread: the embedded model (loaded and
+/// optimised there, once). If it cannot load, the worker says why and plays loaded
+/// progressions only.
 fn phrase_source() -> SourceFactory {
-    Box::new(|| Ok(Box::new(LoadedProgression)))
+    Box::new(|| match NeuralSource::load(None) {
+        Ok(source) => Ok(Box::new(source) as Box<dyn PhraseSource>),
+        Err(e) => Err(e.to_string()),
+    })
 }
 
 /// Reads the host transport through nice-plug's methods, which derive beats and bars when a

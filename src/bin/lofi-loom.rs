@@ -11,9 +11,10 @@
 //! Exit codes: 0 success, 2 a usage error (bad option or value, malformed progression file),
 //! 1 a failed read or write. Errors are one line on stderr naming the option, field or path.
 
+use lofi_loom::decoder;
 use lofi_loom::export::{self, ExportSettings};
 use lofi_loom::phrase::{Part, Phrase};
-use lofi_loom::progression::{Progression, PHRASE_BARS};
+use lofi_loom::progression::{Mode, Progression, PHRASE_BARS};
 use lofi_loom::render::{self, RenderSettings};
 use std::ffi::OsString;
 use std::fmt;
@@ -32,6 +33,8 @@ const HUMANIZE_RANGE_PCT: (f64, f64) = (0.0, 100.0);
 const ENERGY_RANGE: (f64, f64) = (0.0, 1.0);
 /// Ticks per quarter note offered: the two resolutions DAWs commonly use.
 const PPQ_CHOICES: [u16; 2] = [480, 960];
+/// Phrase length the model writes when `--bars` is not given.
+const DEFAULT_GENERATED_BARS: u32 = 4;
 /// User-facing MIDI channels.
 const CHANNEL_RANGE: (u8, u8) = (1, 16);
 
@@ -41,11 +44,12 @@ lofi-loom: lo-fi chord progressions and melodies as MIDI files, note for note wh
 Lofi Loom plugin plays.
 
 Usage:
+  lofi-loom render [--energy X] [--valence X] [--seed N] [--bars N] -o <OUT.mid> [OPTIONS]
   lofi-loom render --progression <FILE> -o <OUT.mid> [OPTIONS]
   lofi-loom help [COMMAND]
 
 Commands:
-  render   Render a progression (LOFI sample JSON or Lofi Loom JSON) to a MIDI file
+  render   Write a phrase with the built-in model (or render a progression file) to a MIDI file
   help     Print this help, or a command's help
 
 Options:
@@ -57,16 +61,27 @@ Run `lofi-loom render --help` for the render options.
 
 /// Help of `render`.
 const RENDER_HELP: &str = "\
-Render a chord progression and melody to a Standard MIDI File (format 1: a tempo track, then
-one track per part: Chords, Bass, Melody), note for note what the Lofi Loom plugin plays.
+Write a chord progression and melody with Lofi Loom's built-in model, or read one from a
+file, and render it to a Standard MIDI File (format 1: a tempo track, then one track per part:
+Chords, Bass, Melody), note for note what the Lofi Loom plugin plays.
 
 Usage:
+  lofi-loom render [--energy X] [--valence X] [--seed N] [--bars N] -o <OUT.mid> [OPTIONS]
   lofi-loom render --progression <FILE> -o <OUT.mid> [OPTIONS]
 
 Input and output:
-  -p, --progression <FILE>  Progression JSON: the LOFI sample format ({\"key\": 1-12,
-                            \"mode\": 1-7, \"bpm\", \"chords\", \"melodies\"}) or Lofi Loom's own
+  -p, --progression <FILE>  Read the progression instead of writing one: the LOFI sample format
+                            ({\"key\": 1-12, \"mode\": 1-7, \"bpm\", \"chords\", \"melodies\"})
+                            or Lofi Loom's own JSON
   -o, --output <FILE>       The .mid file to write (overwritten if it exists)
+
+The model (without --progression):
+      --valence <X>         0-1: how bright and happy [default: 0.5]
+      --key <KEY>           Tonic: C, C#, Db, ... B or 0-11 [default: chosen by the seed]
+      --mode <MODE>         ionian, dorian, phrygian, lydian, mixolydian, aeolian, locrian,
+                            major, minor or 1-7 [default: the model's choice]
+      --json                Also print the progression's tokens as JSON to stdout
+      --energy and --seed below steer it too; --bars is the length it writes [default: 4]
 
 Timing:
       --bpm <BPM>           Tempo, 20-999 [default: the file's \"bpm\", else 80]
@@ -80,9 +95,9 @@ Timing:
 Feel:
       --swing <PCT>         Delay of off-beat eighths, 0-60 % of an eighth [default: 0]
       --humanize <PCT>      Timing and velocity jitter and chord strum, 0-100 [default: 0]
-      --seed <N>            Humanize seed: the same seed gives the same file [default: 0]
-      --energy <X>          0-1; sets velocities (melody 64-112, chords 56-104, bass 60-108)
-                            [default: 0.5]
+      --seed <N>            The seed: the same seed gives the same file [default: 0]
+      --energy <X>          0-1: how busy the model writes, and velocities (melody 64-112,
+                            chords 56-104, bass 60-108) [default: 0.5]
 
 Parts:
       --channels <C,B,M>    MIDI channels 1-16 of chords, bass and melody [default: 1,2,3]
@@ -92,7 +107,8 @@ Parts:
 
   -h, --help                Print this help
 
-Example:
+Examples:
+  lofi-loom render --energy 0.3 --valence 0.7 --bars 8 --seed 7 --bpm 82 -o phrase.mid
   lofi-loom render --progression song.json --bpm 75 --swing 30 -o song.mid
 ";
 
@@ -135,7 +151,13 @@ fn tell(line: &str) {
 
 /// `render`: load → render → export → write, then a one-line summary on stderr.
 fn render_command(args: &RenderArgs) -> Result<(), CliError> {
-    let (progression, file_bpm) = load_progression(&args.progression_path)?;
+    let (progression, file_bpm) = match &args.progression_path {
+        Some(path) => load_progression(path)?,
+        None => (generate(&args.generator, &args.performance.settings)?, None),
+    };
+    if args.generator.json {
+        print_out(&format!("{}\n", progression.to_json()))?;
+    }
     let phrase = render::render(&progression, &args.performance.settings);
     let export = args.output.export_settings(file_bpm);
     let bytes = export::midi_file(&phrase, &export);
@@ -144,6 +166,27 @@ fn render_command(args: &RenderArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Io(format!("cannot write MIDI file `{}`: {e}", path.display())))?;
     tell(&summary(&phrase, &args.performance.settings, &export, path));
     Ok(())
+}
+
+/// Writes a progression with the embedded model: `--seed`, `--energy` and `--bars` are the
+/// plugin's seed, Energy and Phrase length, so the same values give the plugin's phrase.
+fn generate(
+    options: &GeneratorOptions,
+    settings: &RenderSettings,
+) -> Result<Progression, CliError> {
+    let failed = |e: decoder::ModelError| CliError::Io(format!("the model failed: {e}"));
+    let model = decoder::Model::embedded().map_err(failed)?;
+    let mut generator = decoder::Generator::new(&model).map_err(failed)?;
+    let params = decoder::GenerateParams {
+        seed: settings.humanize_seed,
+        energy: settings.energy,
+        valence: options.valence,
+        bars: settings.bars.unwrap_or(DEFAULT_GENERATED_BARS),
+        key: options.key,
+        mode: options.mode,
+        ..decoder::GenerateParams::default()
+    };
+    generator.generate(&params).map_err(failed)
 }
 
 /// Reads a progression file (either JSON form) and its `bpm` field, if it has one.
@@ -277,8 +320,10 @@ impl HelpTopic {
 /// Options of `render`.
 #[derive(Debug, Clone, PartialEq)]
 struct RenderArgs {
-    /// The progression JSON file to read.
-    progression_path: PathBuf,
+    /// The progression JSON file to read; None = write one with the model.
+    progression_path: Option<PathBuf>,
+    /// How the model writes a progression when no file is given.
+    generator: GeneratorOptions,
     /// The MIDI file to write.
     output_path: PathBuf,
     /// How the MIDI file is written (its `path` already taken into `output_path`).
@@ -398,6 +443,7 @@ fn parse_render(parser: &mut lexopt::Parser) -> Result<Command, CliError> {
     let mut progression_path = None;
     let mut output = OutputOptions::default();
     let mut performance = PerformanceOptions::default();
+    let mut generator = GeneratorOptions::default();
     while let Some(token) = next_token(parser, help)? {
         let opt = match token {
             Token::Option(opt) => opt,
@@ -419,18 +465,25 @@ fn parse_render(parser: &mut lexopt::Parser) -> Result<Command, CliError> {
         match opt.as_str() {
             "-h" | "--help" => return Ok(Command::Help(help)),
             "-p" | "--progression" => progression_path = Some(args.path()?),
-            _ if output.parse(&mut args)? || performance.parse(&mut args)? => {}
+            _ if output.parse(&mut args)?
+                || performance.parse(&mut args)?
+                || generator.parse(&mut args)? => {}
             _ => return Err(args.error("unknown option")),
         }
     }
-    let progression_path =
-        progression_path.ok_or_else(|| CliError::usage(help, "missing `--progression <FILE>`"))?;
+    if progression_path.is_some() && generator.given {
+        return Err(CliError::usage(
+            help,
+            "`--valence`, `--key` and `--mode` steer the model: leave out `--progression` to use them",
+        ));
+    }
     let output_path = output
         .path
         .take()
         .ok_or_else(|| CliError::usage(help, "missing `-o <OUT.mid>`"))?;
     Ok(Command::Render(RenderArgs {
         progression_path,
+        generator,
         output_path,
         output,
         performance,
@@ -581,6 +634,106 @@ fn parse_time_sig(args: &mut OptionArgs) -> Result<(u8, u8), CliError> {
     match parsed {
         Some(sig) if export::time_sig_supported(sig) => Ok(sig),
         _ => Err(args.bad_value(&text, expected)),
+    }
+}
+
+/// How the model writes a progression (only without `--progression`).
+#[derive(Debug, Clone, PartialEq)]
+struct GeneratorOptions {
+    /// `--valence` 0–1.
+    valence: f32,
+    /// `--key`: fixed tonic 0–11, or None for the seed's.
+    key: Option<u8>,
+    /// `--mode`: fixed mode, or None for the model's choice.
+    mode: Option<Mode>,
+    /// `--json`: also print the progression's tokens to stdout.
+    json: bool,
+    /// Whether an option that only steers the model was given.
+    given: bool,
+}
+
+impl Default for GeneratorOptions {
+    fn default() -> Self {
+        GeneratorOptions {
+            valence: 0.5,
+            key: None,
+            mode: None,
+            json: false,
+            given: false,
+        }
+    }
+}
+
+impl GeneratorOptions {
+    /// Takes the option if it is one of ours; returns whether it was.
+    fn parse(&mut self, args: &mut OptionArgs) -> Result<bool, CliError> {
+        match args.opt {
+            "--valence" => self.valence = args.number_in(ENERGY_RANGE)? as f32,
+            "--key" => {
+                let text = args.value()?;
+                self.key = Some(parse_key(&text).ok_or_else(|| {
+                    args.bad_value(&text, "a key name C, C#, Db, … B or a number 0-11")
+                })?);
+            }
+            "--mode" => {
+                let text = args.value()?;
+                self.mode = Some(parse_mode(&text).ok_or_else(|| {
+                    args.bad_value(
+                        &text,
+                        "a mode name (ionian, dorian, … locrian, major, minor) or 1-7",
+                    )
+                })?);
+            }
+            "--json" => {
+                self.json = true;
+                return Ok(true);
+            }
+            _ => return Ok(false),
+        }
+        self.given = true;
+        Ok(true)
+    }
+}
+
+/// "C", "c#", "Db", "Bb" or 0–11.
+fn parse_key(text: &str) -> Option<u8> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<u8>() {
+        return (n <= 11).then_some(n);
+    }
+    let mut chars = t.chars();
+    let letter = chars.next()?.to_ascii_uppercase();
+    let base: i32 = match letter {
+        'C' => 0,
+        'D' => 2,
+        'E' => 4,
+        'F' => 5,
+        'G' => 7,
+        'A' => 9,
+        'B' => 11,
+        _ => return None,
+    };
+    let shift = match chars.as_str() {
+        "" => 0,
+        "#" | "♯" => 1,
+        "b" | "♭" => -1,
+        _ => return None,
+    };
+    Some((base + shift).rem_euclid(12) as u8)
+}
+
+/// A mode by name ("dorian", "major", "minor") or number 1–7 (LOFI order).
+fn parse_mode(text: &str) -> Option<Mode> {
+    let t = text.trim().to_ascii_lowercase();
+    if let Ok(n) = t.parse::<usize>() {
+        return Mode::ALL.get(n.checked_sub(1)?).copied();
+    }
+    match t.as_str() {
+        "major" => Some(Mode::Ionian),
+        "minor" => Some(Mode::Aeolian),
+        _ => Mode::ALL
+            .into_iter()
+            .find(|m| m.name().to_ascii_lowercase() == t),
     }
 }
 
