@@ -700,10 +700,19 @@ fn bad_options_exit_2_naming_the_option() {
         assert!(stderr.contains(named), "{extra:?}: {stderr}");
         assert!(stderr.contains("lofi-loom render --help"), "{stderr}");
     }
-    // Missing required options.
-    let (code, stderr) = render_fails(&["-o", "x.mid"]);
+    // Options that steer the model make no sense with a progression file.
+    let (code, stderr) = render_fails(&["-p", song.as_str(), "--valence", "0.7"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("--progression"), "{stderr}");
+    assert!(
+        stderr.contains("--valence") && stderr.contains("--progression"),
+        "{stderr}"
+    );
+    let (code, stderr) = render_fails(&["--key", "H"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--key"), "{stderr}");
+    let (code, stderr) = render_fails(&["--mode", "happy"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--mode"), "{stderr}");
     let run = lofi(&["render", "-p", &song]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("-o"), "{}", run.stderr);
@@ -727,4 +736,53 @@ fn fractional_tempos_are_rounded_to_whole_microseconds() {
             "tempo first"
         );
     }
+}
+
+/// Without `--progression` the embedded model writes the phrase: the seed decides it, the
+/// knobs steer it, and `--json` prints its tokens.
+#[test]
+fn the_model_writes_a_phrase_the_seed_reproduces() {
+    let dir = TempDir::new("generate");
+    let (a, b, c) = (dir.file("a.mid"), dir.file("b.mid"), dir.file("c.mid"));
+    let args = |out: &str, seed: &str| {
+        lofi(&[
+            "render",
+            "--energy",
+            "0.3",
+            "--valence",
+            "0.7",
+            "--bars",
+            "8",
+            "--seed",
+            seed,
+            "--bpm",
+            "82",
+            "--json",
+            "-o",
+            out,
+        ])
+    };
+    let first = args(&a, "7");
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let tokens: serde_json::Value =
+        serde_json::from_str(&first.stdout).expect("--json prints JSON");
+    assert_eq!(tokens["bars"].as_array().map(Vec::len), Some(8));
+    let progression = lofi_loom::progression::Progression::from_json(&first.stdout).expect("valid");
+    assert_eq!(progression.bars.len(), 8);
+    assert!(
+        first.stderr.contains("8 bars at 82 BPM"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(args(&b, "7").stdout, first.stdout, "same seed, same tokens");
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "same seed, same bytes"
+    );
+    assert_ne!(
+        args(&c, "8").stdout,
+        first.stdout,
+        "another seed, another phrase"
+    );
 }
