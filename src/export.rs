@@ -42,10 +42,6 @@ pub const PPQ_RANGE: (u16, u16) = (96, 9600);
 pub const MAX_LOOPS: u32 = 64;
 /// Name of the conductor track (track 0).
 pub const CONDUCTOR_TRACK_NAME: &str = "Lofi Loom";
-/// Largest time-signature numerator (the sequencer follows hosts up to this).
-pub const MAX_TIME_SIG_NUMERATOR: u8 = 64;
-/// Time-signature denominators the sequencer follows (and a MIDI file can store).
-pub const TIME_SIG_DENOMINATORS: [u8; 7] = [1, 2, 4, 8, 16, 32, 64];
 
 /// Longest file, in ticks: delta times are 28-bit.
 const MAX_LENGTH_TICKS: u64 = (1 << 28) - 1;
@@ -145,10 +141,9 @@ impl ExportSettings {
 }
 
 /// Whether the sequencer follows this time signature (and a MIDI file can store it):
-/// numerator 1..=[`MAX_TIME_SIG_NUMERATOR`], denominator one of [`TIME_SIG_DENOMINATORS`].
+/// the rule lives in [`crate::sequencer::time_sig_supported`].
 pub fn time_sig_supported((numerator, denominator): (u8, u8)) -> bool {
-    (1..=MAX_TIME_SIG_NUMERATOR).contains(&numerator)
-        && TIME_SIG_DENOMINATORS.contains(&denominator)
+    crate::sequencer::time_sig_supported(numerator.into(), denominator.into())
 }
 
 /// The track name of a part.

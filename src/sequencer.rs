@@ -35,6 +35,17 @@ const TEMPO_RANGE_BPM: (f64, f64) = (1.0, 2000.0);
 /// Largest host position accepted, in beats (about 10 days at 999 BPM).
 const MAX_POS_BEATS: f64 = 1e8;
 
+/// Largest time-signature numerator followed; anything else is played as 4/4.
+pub const MAX_TIME_SIG_NUMERATOR: i32 = 64;
+/// Time-signature denominators followed; anything else is played as 4/4.
+pub const TIME_SIG_DENOMINATORS: [i32; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// Whether the sequencer follows this time signature (else it plays 4/4 bars).
+pub fn time_sig_supported(numerator: i32, denominator: i32) -> bool {
+    (1..=MAX_TIME_SIG_NUMERATOR).contains(&numerator)
+        && TIME_SIG_DENOMINATORS.contains(&denominator)
+}
+
 /// What the host told us about its transport for one block, read through nice-plug's
 /// `Transport` methods (so positions are derived when a host only gives samples or seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -120,11 +131,7 @@ impl Grid {
             return None;
         }
         let bar_len_beats = match t.time_sig {
-            Some((num, den))
-                if (1..=64).contains(&num) && [1, 2, 4, 8, 16, 32, 64].contains(&den) =>
-            {
-                num as f64 * 4.0 / den as f64
-            }
+            Some((num, den)) if time_sig_supported(num, den) => num as f64 * 4.0 / den as f64,
             _ => 4.0,
         };
         let origin_beats = Self::origin(t, pos, bar_len_beats);

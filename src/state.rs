@@ -84,7 +84,9 @@ struct Shared {
     last_error: Mutex<Option<String>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks a mutex whose value is always replaced whole (never left half-written), so a lock
+/// poisoned by a panic elsewhere still holds a consistent value. Main and worker threads only.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave a Session half-written (it is replaced whole),
     // so a poisoned lock is still safe to use.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

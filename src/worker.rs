@@ -16,7 +16,7 @@ use crate::params::Knobs;
 use crate::phrase::Phrase;
 use crate::progression::{Progression, MAX_BARS};
 use crate::render::render_into;
-use crate::state::{Session, SessionCell};
+use crate::state::{lock, Session, SessionCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -243,11 +243,6 @@ impl Status {
     fn set_error(&self, message: Option<String>) {
         *lock(&self.error) = message;
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The values are replaced whole, so a poisoned lock still holds a consistent one.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Everything the worker thread owns.
