@@ -38,50 +38,12 @@ fn verdict(ok: bool) -> &'static str {
     }
 }
 
-/// The same loop in onnxruntime: load, then per phrase the mode graph and 8 bar calls with
-/// fresh inputs. Prints `load_ms bar_median_us bar_min_us phrase_median_us phrase_min_us`.
-const ORT_SNIPPET: &str = r#"
-import sys, time
-import numpy as np
-import onnxruntime as ort
-d, runs = sys.argv[1], int(sys.argv[2])
-so = ort.SessionOptions(); so.intra_op_num_threads = 1; so.inter_op_num_threads = 1
-loads = []
-for _ in range(5):
-    t = time.perf_counter()
-    bar = ort.InferenceSession(d + "/lofi_loom_bar.onnx", so, providers=["CPUExecutionProvider"])
-    mode = ort.InferenceSession(d + "/lofi_loom_mode.onnx", so, providers=["CPUExecutionProvider"])
-    loads.append(time.perf_counter() - t)
-hidden = bar.get_inputs()[5].shape[1]
-zdim = bar.get_inputs()[0].shape[1]
-rng = np.random.default_rng(0)
-f = lambda x: np.array([x], np.float32)
-i = lambda x: np.array([x], np.int64)
-def phrase(n_bars, sample_mode):
-    z = rng.standard_normal((1, zdim)).astype(np.float32)
-    e, v, t = f(0.5), f(0.5), f(1.0)
-    m = 0
-    if sample_mode:
-        out = mode.run(None, {"z": z, "energy": e, "valence": v, "temperature": t,
-                              "uniform": rng.random((1, 1), dtype=np.float32)})
-        m = int(out[0][0])
-    state = np.zeros((1, hidden), np.float32)
-    toks = []
-    for b in range(n_bars):
-        tk, state = bar.run(None, {"z": z, "energy": e, "valence": v, "mode": i(m),
-                                   "bar_index": i(b), "state": state,
-                                   "uniforms": rng.random((1, 9), dtype=np.float32),
-                                   "temperature": t, "forced_chord": i(-1)})
-        toks.append(tk)
-    return toks
-def timed(n_bars, sample_mode):
-    for _ in range(20): phrase(n_bars, sample_mode)
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter(); phrase(n_bars, sample_mode); ts.append(time.perf_counter() - t)
-    return [float(np.median(ts)) * 1e6, float(np.min(ts)) * 1e6]
-print(np.median(loads) * 1e3, *timed(1, False), *timed(8, True))
-"#;
+/// The same loop in onnxruntime, kept with the training pipeline (`lofi_train.bench_ort`, run
+/// from [`TRAIN_DIR`]): load, then per phrase the mode graph and 8 bar calls with fresh
+/// inputs. Prints `load_ms bar_median_us bar_min_us phrase_median_us phrase_min_us`.
+const ORT_MODULE: &str = "lofi_train.bench_ort";
+/// Where the training pipeline's Python package lives.
+const TRAIN_DIR: &str = "models/train";
 
 /// onnxruntime's figures.
 struct OrtFigures {
@@ -100,8 +62,9 @@ fn onnxruntime_figures(root: &Path) -> Result<OrtFigures, String> {
         return Err(format!("{} not found", python.display()));
     }
     let out = Command::new(&python)
-        .arg("-c")
-        .arg(ORT_SNIPPET)
+        .current_dir(root.join(TRAIN_DIR))
+        .arg("-m")
+        .arg(ORT_MODULE)
         .arg(root.join(MODEL_DIR))
         .arg(RUNS.to_string())
         .output()
@@ -199,6 +162,8 @@ fn main() {
                     mode: mode.map_or(ModeInput::Sample(d.mode_uniform), ModeInput::Fixed),
                     bar_uniforms: &d.bar_uniforms[..bars],
                     forced_chords: &[],
+                    top_p: 1.0,
+                    rhythm: &[],
                 };
                 let start = Instant::now();
                 let out = g.decode_with(black_box(&inputs));

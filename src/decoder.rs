@@ -23,7 +23,10 @@
 //! 3. the mode uniform (one f32 uniform) — drawn always, the mode graph runs only when the mode
 //!    is Auto;
 //! 4. for each bar, 9 f32 uniforms: `[0]` the chord (drawn even when the chord is locked),
-//!    `[1..=8]` the melody steps.
+//!    `[1..=8]` the melody steps;
+//! 5. only if the phrase came out degenerate (see [`degenerate`]): another 9 uniforms per bar,
+//!    continuing the same stream, and the phrase is decoded again (z, key and mode kept), at
+//!    most [`MAX_REDRAWS`] times; the last result is kept.
 //!
 //! An f64 uniform is the top 53 bits of one `next_u64()` divided by 2⁵³; an f32 uniform is
 //! the top 24 bits divided by 2²⁴ (exact in f32, always < 1). No float sampler of `rand` is
@@ -73,6 +76,67 @@ pub const TOKENS_PER_BAR: usize = 1 + STEPS_PER_CHORD;
 pub const MODE_COUNT: usize = 7;
 /// Lowest temperature passed to the graphs (MODEL.md: keep ≥ 0.05; lower is nearly argmax).
 pub const MIN_TEMPERATURE: f32 = 0.05;
+/// How often a degenerate phrase is decoded again with fresh uniforms.
+pub const MAX_REDRAWS: usize = 3;
+
+/// Rhythm constraint of one melody step, as the bar graph's `rhythm` input takes it.
+pub mod rhythm {
+    /// Any token.
+    pub const FREE: i8 = -1;
+    /// Must be a rest.
+    pub const REST: i8 = 0;
+    /// Must hold the previous note.
+    pub const HOLD: i8 = 1;
+    /// Must be a new note (any pitch).
+    pub const NOTE: i8 = 2;
+}
+
+/// One bar's rhythm constraints, one per melody step.
+pub type RhythmRow = [i8; STEPS_PER_CHORD];
+
+/// The rhythm of a bar's melody, as constraints that keep it: a `Hold` that follows a rest
+/// (which plays as a rest) becomes a rest.
+pub fn rhythm_of(bar: &Bar, previous_sounds: bool) -> RhythmRow {
+    let mut row = [rhythm::FREE; STEPS_PER_CHORD];
+    let mut sounding = previous_sounds;
+    for (slot, step) in row.iter_mut().zip(&bar.melody) {
+        *slot = match step {
+            Step::Note(_) => rhythm::NOTE,
+            Step::Hold if sounding => rhythm::HOLD,
+            Step::Hold | Step::Rest => rhythm::REST,
+        };
+        sounding = *slot != rhythm::REST;
+    }
+    row
+}
+
+/// Why a phrase's tokens are degenerate — no melody note, one repeated pitch, or (with two or
+/// more bars) one chord throughout — or None. `chords_free`/`rhythm_free` say which of these
+/// the caller left to the model: what the user locked is never called degenerate.
+pub fn degenerate(
+    rows: &[[u16; TOKENS_PER_BAR]],
+    chords_free: bool,
+    rhythm_free: bool,
+) -> Option<&'static str> {
+    let pitches = || {
+        rows.iter()
+            .flat_map(|row| row[1..].iter())
+            .filter(|t| matches!(tokens::step_from_token(**t), Some(Step::Note(_))))
+    };
+    let first = pitches().next();
+    let onsets = pitches().count();
+    match first {
+        None if rhythm_free => return Some("all rests"),
+        // A locked rhythm with a single onset cannot be anything but one note: redrawing it
+        // would only waste time.
+        Some(first) if (rhythm_free || onsets >= 2) && pitches().all(|p| p == first) => {
+            return Some("one repeated note")
+        }
+        _ => {}
+    }
+    let one_chord = rows.len() >= 2 && rows.iter().all(|row| row[0] == rows[0][0]);
+    (chords_free && one_chord).then_some("one repeated chord")
+}
 /// ChaCha8 stream of the decoder's draws; the humanizer in `render.rs` uses streams 0–2 of the
 /// same seed, so a separate stream keeps the two uncorrelated.
 pub const DECODER_STREAM: u64 = 0x4C4F_4649; // "LOFI"
@@ -197,6 +261,8 @@ impl Interface {
                 port("uniforms", f, &[1, TOKENS_PER_BAR]),
                 port("temperature", f, &[1]),
                 port("forced_chord", i, &[1]),
+                port("top_p", f, &[1]),
+                port("rhythm", i, &[1, STEPS_PER_CHORD]),
             ],
             outputs: vec![
                 port("tokens", i, &[1, TOKENS_PER_BAR]),
@@ -478,8 +544,14 @@ impl Model {
                 "{MODE_GRAPH_FILE} does not choose among {MODE_COUNT} modes (probe gave {mode})"
             ));
         }
-        g.set_phrase_inputs(&z, 0.5, 0.5, 0, 1.0)?;
-        let tokens = g.run_bar(MAX_BARS - 1, &[PROBE_UNIFORM; TOKENS_PER_BAR], None, true)?;
+        g.set_phrase_inputs(&z, 0.5, 0.5, 0, 1.0, 1.0)?;
+        let tokens = g.run_bar(
+            MAX_BARS - 1,
+            &[PROBE_UNIFORM; TOKENS_PER_BAR],
+            None,
+            &[rhythm::FREE; STEPS_PER_CHORD],
+            true,
+        )?;
         if tokens[0] as usize != tokens::CHORD_VOCAB - 1 {
             return err(format!(
                 "{BAR_GRAPH_FILE}: the chord vocabulary has {} tokens, Lofi Loom's has {}",
@@ -528,6 +600,11 @@ pub struct DecodeInputs<'a> {
     pub bar_uniforms: &'a [[f32; TOKENS_PER_BAR]],
     /// Locked chord token per bar (None = sample); empty = nothing locked, else one per bar.
     pub forced_chords: &'a [Option<u16>],
+    /// Nucleus sampling: only the most likely tokens whose mass reaches `top_p` are kept
+    /// (1.0 = off; must be in (0, 1]).
+    pub top_p: f32,
+    /// Rhythm constraints per bar (see [`rhythm`]); empty = all free, else one per bar.
+    pub rhythm: &'a [RhythmRow],
 }
 
 /// The tokens of one decoded phrase.
@@ -590,6 +667,8 @@ impl Decoded {
 /// The random numbers of one seed, in the order documented at the top of this file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draws {
+    /// The stream, kept to draw fresh bar uniforms for a redraw.
+    rng: ChaCha8Rng,
     /// The latent z.
     pub z: Vec<f32>,
     /// Tonic 0–11, used when the key is Auto.
@@ -617,6 +696,7 @@ impl Draws {
     /// `z_dim` values.
     pub fn new(seed: u64, bars: usize, z_dim: usize) -> Draws {
         let mut d = Draws {
+            rng: ChaCha8Rng::seed_from_u64(seed),
             z: Vec::with_capacity(z_dim),
             key: 0,
             mode_uniform: 0.0,
@@ -645,10 +725,16 @@ impl Draws {
         self.key = ((unit_f64(&mut rng) * 12.0) as u8).min(11);
         self.mode_uniform = unit_f32(&mut rng);
         self.bars = bars.clamp(1, MAX_BARS);
+        self.rng = rng;
+        self.redraw_bars();
+    }
+
+    /// Draws the next 9 uniforms per bar from the stream (step 4, or step 5 for a redraw).
+    pub fn redraw_bars(&mut self) {
         self.bar_uniforms = [[0.0; TOKENS_PER_BAR]; MAX_BARS];
         for row in &mut self.bar_uniforms[..self.bars] {
             for u in row.iter_mut() {
-                *u = unit_f32(&mut rng);
+                *u = unit_f32(&mut self.rng);
             }
         }
     }
@@ -674,6 +760,10 @@ pub struct GenerateParams {
     /// Per bar: None = sample the chord; Some(chord) = keep this chord (Some(None) = keep "no
     /// chord"). Locking every bar writes a new melody over the same chords.
     pub locked_chords: [Option<Option<Chord>>; MAX_BARS],
+    /// Nucleus sampling mass, (0, 1]; 1.0 = off (the trained distribution).
+    pub top_p: f32,
+    /// Per bar: None = free; Some(row) = keep this rhythm and choose new pitches for it.
+    pub locked_rhythm: [Option<RhythmRow>; MAX_BARS],
 }
 
 impl Default for GenerateParams {
@@ -687,6 +777,8 @@ impl Default for GenerateParams {
             mode: None,
             temperature: 1.0,
             locked_chords: [None; MAX_BARS],
+            top_p: 1.0,
+            locked_rhythm: [None; MAX_BARS],
         }
     }
 }
@@ -712,6 +804,17 @@ impl GenerateParams {
         }
         self
     }
+
+    /// Locks every bar to the melody rhythm of `progression` (bars beyond it stay free).
+    pub fn lock_rhythm_of(mut self, progression: &Progression) -> GenerateParams {
+        let mut sounding = false;
+        for (lock, bar) in self.locked_rhythm.iter_mut().zip(&progression.bars) {
+            let row = rhythm_of(bar, sounding);
+            sounding = row[STEPS_PER_CHORD - 1] != rhythm::REST;
+            *lock = Some(row);
+        }
+        self
+    }
 }
 
 /// A generated phrase in token form, with the key it was given.
@@ -721,6 +824,8 @@ pub struct Generated {
     pub key: u8,
     /// The tokens and mode.
     pub decoded: Decoded,
+    /// How often a degenerate result was decoded again (0–[`MAX_REDRAWS`]).
+    pub redraws: usize,
 }
 
 impl Generated {
@@ -824,6 +929,10 @@ struct BarInputs {
     temperature: Slot,
     /// `forced_chord` `[1]`, i64 (−1 = sample).
     forced_chord: Slot,
+    /// `top_p` `[1]`.
+    top_p: Slot,
+    /// `rhythm` `[1, 8]`, i64 (−1 = free).
+    rhythm: Slot,
 }
 
 impl fmt::Debug for Generator {
@@ -881,23 +990,46 @@ impl Generator {
         for (f, lock) in forced.iter_mut().zip(&params.locked_chords) {
             *f = lock.map(tokens::chord_token);
         }
-        let draws = &self.draws;
-        let decoded = self.runner.decode(&DecodeInputs {
-            z: &draws.z,
-            energy: params.energy.clamp(0.0, 1.0),
-            valence: params.valence.clamp(0.0, 1.0),
-            temperature: params.temperature,
-            mode: match params.mode {
-                Some(mode) => ModeInput::Fixed(mode),
-                None => ModeInput::Sample(draws.mode_uniform),
-            },
-            bar_uniforms: &draws.bar_uniforms[..bars],
-            forced_chords: &forced[..bars],
-        })?;
-        Ok(Generated {
-            key: params.key.unwrap_or(draws.key),
-            decoded,
-        })
+        let mut rhythm_rows = [[rhythm::FREE; STEPS_PER_CHORD]; MAX_BARS];
+        for (row, lock) in rhythm_rows.iter_mut().zip(&params.locked_rhythm) {
+            if let Some(locked) = lock {
+                *row = *locked;
+            }
+        }
+        let chords_free = params.locked_chords[..bars].iter().all(Option::is_none);
+        let rhythm_free = params.locked_rhythm[..bars].iter().all(Option::is_none);
+        // After the first decode, the mode is kept: a redraw must not change it.
+        let mut mode = match params.mode {
+            Some(mode) => ModeInput::Fixed(mode),
+            None => ModeInput::Sample(self.draws.mode_uniform),
+        };
+        let mut redraws = 0;
+        loop {
+            let draws = &self.draws;
+            let decoded = self.runner.decode(&DecodeInputs {
+                z: &draws.z,
+                energy: params.energy.clamp(0.0, 1.0),
+                valence: params.valence.clamp(0.0, 1.0),
+                temperature: params.temperature,
+                mode,
+                bar_uniforms: &draws.bar_uniforms[..bars],
+                forced_chords: &forced[..bars],
+                top_p: params.top_p,
+                rhythm: &rhythm_rows[..bars],
+            })?;
+            if redraws == MAX_REDRAWS
+                || degenerate(decoded.tokens(), chords_free, rhythm_free).is_none()
+            {
+                return Ok(Generated {
+                    key: params.key.unwrap_or(draws.key),
+                    decoded,
+                    redraws,
+                });
+            }
+            mode = ModeInput::Fixed(decoded.mode);
+            self.draws.redraw_bars();
+            redraws += 1;
+        }
     }
 
     /// The draws of the last [`Generator::generate`] call.
@@ -934,6 +1066,8 @@ impl Runner {
                 uniforms: Slot::new(&[1, TOKENS_PER_BAR], &[0.5f32; TOKENS_PER_BAR])?,
                 temperature: Slot::new(&[1], &[1.0f32])?,
                 forced_chord: Slot::new(&[1], &[-1i64])?,
+                top_p: Slot::new(&[1], &[1.0f32])?,
+                rhythm: Slot::new(&[1, STEPS_PER_CHORD], &[-1i64; STEPS_PER_CHORD])?,
             },
             mode_uniform: Slot::new(&[1, 1], &[0.5f32])?,
         })
@@ -968,6 +1102,23 @@ impl Runner {
                 tokens::CHORD_VOCAB - 1
             ));
         }
+        if !inputs.rhythm.is_empty() && inputs.rhythm.len() != n {
+            return err(format!(
+                "{} rhythm rows given for {n} bars",
+                inputs.rhythm.len()
+            ));
+        }
+        if let Some(v) = inputs
+            .rhythm
+            .iter()
+            .flatten()
+            .find(|v| !(rhythm::FREE..=rhythm::NOTE).contains(*v))
+        {
+            return err(format!("rhythm value {v} is outside −1–2"));
+        }
+        if !(inputs.top_p > 0.0 && inputs.top_p <= 1.0) {
+            return err(format!("top-p {} must be in (0, 1]", inputs.top_p));
+        }
         if !inputs.temperature.is_finite() || inputs.temperature <= 0.0 {
             return err(format!(
                 "temperature {} must be above 0",
@@ -994,6 +1145,7 @@ impl Runner {
             inputs.valence,
             mode.index(),
             temperature,
+            inputs.top_p,
         )?;
         let mut out = Decoded {
             mode,
@@ -1003,7 +1155,12 @@ impl Runner {
         };
         for (b, row) in inputs.bar_uniforms.iter().enumerate() {
             let forced = inputs.forced_chords.get(b).copied().flatten();
-            out.bars[b] = self.run_bar(b, row, forced, b == 0)?;
+            let rhythm = inputs
+                .rhythm
+                .get(b)
+                .copied()
+                .unwrap_or([rhythm::FREE; STEPS_PER_CHORD]);
+            out.bars[b] = self.run_bar(b, row, forced, &rhythm, b == 0)?;
         }
         Ok(out)
     }
@@ -1056,7 +1213,9 @@ impl Runner {
         valence: f32,
         mode: usize,
         temperature: f32,
+        top_p: f32,
     ) -> Result<(), ModelError> {
+        self.inputs.top_p.set(&[top_p])?;
         self.inputs.z.set(z)?;
         self.inputs.energy.set(&[energy])?;
         self.inputs.valence.set(&[valence])?;
@@ -1071,9 +1230,15 @@ impl Runner {
         index: usize,
         uniforms: &[f32; TOKENS_PER_BAR],
         forced_chord: Option<u16>,
+        rhythm: &RhythmRow,
         first: bool,
     ) -> Result<[u16; TOKENS_PER_BAR], ModelError> {
         let inp = &mut self.inputs;
+        let mut rhythm_i64 = [0i64; STEPS_PER_CHORD];
+        for (slot, v) in rhythm_i64.iter_mut().zip(rhythm) {
+            *slot = i64::from(*v);
+        }
+        inp.rhythm.set(&rhythm_i64)?;
         inp.bar_index.set(&[index as i64])?;
         inp.uniforms.set(uniforms)?;
         inp.forced_chord
@@ -1092,6 +1257,8 @@ impl Runner {
             inp.uniforms.value(),
             inp.temperature.value(),
             inp.forced_chord.value(),
+            inp.top_p.value(),
+            inp.rhythm.value(),
         ];
         let mut out = run(&mut self.bar, &self.bar_plan, args, BAR_GRAPH_FILE)?;
         let mut tokens = [0u16; TOKENS_PER_BAR];
@@ -1153,6 +1320,8 @@ pub struct NeuralSource {
     pub temperature: f32,
     /// Chords to keep per bar (see [`GenerateParams::locked_chords`]); none by default.
     pub locked_chords: [Option<Option<Chord>>; MAX_BARS],
+    /// Nucleus sampling mass (1.0 = off).
+    pub top_p: f32,
     /// Why the user's model folder was refused, if it was (the embedded model is used instead).
     pub custom_model_error: Option<ModelError>,
 }
@@ -1165,6 +1334,7 @@ impl NeuralSource {
             name: name.into(),
             temperature: 1.0,
             locked_chords: [None; MAX_BARS],
+            top_p: 1.0,
             custom_model_error: None,
         })
     }
@@ -1197,17 +1367,33 @@ impl PhraseSource for NeuralSource {
         &self.name
     }
 
+    fn warning(&self) -> Option<String> {
+        self.custom_model_error
+            .as_ref()
+            .map(|e| format!("your model was not used, the built-in one plays instead: {e}"))
+    }
+
     fn progression(
         &mut self,
         request: &Request,
         seed: u64,
-        _session: &Session,
+        session: &Session,
     ) -> Result<Option<Progression>, String> {
-        let params = GenerateParams {
+        let mut params = GenerateParams {
             temperature: self.temperature,
+            top_p: self.top_p,
             locked_chords: self.locked_chords,
             ..GenerateParams::from_knobs(&request.knobs, seed)
         };
+        // The Lock switches keep what plays now (bars beyond it stay free).
+        if let Some(playing) = &session.progression {
+            if request.knobs.lock_chords {
+                params = params.lock_chords_of(playing);
+            }
+            if request.knobs.lock_rhythm {
+                params = params.lock_rhythm_of(playing);
+            }
+        }
         self.generator
             .generate(&params)
             .map(Some)

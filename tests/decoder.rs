@@ -11,8 +11,9 @@
 //!   models.
 
 use lofi_loom::decoder::{
-    DecodeInputs, Draws, GenerateParams, Generator, ModeInput, Model, BAR_GRAPH_FILE,
-    MODEL_META_FILE, MODE_GRAPH_FILE, TOKENS_PER_BAR,
+    degenerate, rhythm, rhythm_of, DecodeInputs, Draws, GenerateParams, Generator, ModeInput,
+    Model, RhythmRow, BAR_GRAPH_FILE, DECODER_STREAM, MAX_REDRAWS, MODEL_META_FILE,
+    MODE_GRAPH_FILE, TOKENS_PER_BAR,
 };
 use lofi_loom::descriptors::Descriptors;
 use lofi_loom::phrase::{Note, Part};
@@ -122,6 +123,22 @@ fn check_parity(model: &Model, label: &str) {
                 (t >= 0).then_some(t as u16)
             })
             .collect();
+        // Cases from before top-p and rhythm existed have neither (off / all free).
+        let top_p = case["top_p"].as_f64().unwrap_or(1.0) as f32;
+        let rhythm_rows: Vec<RhythmRow> = case["rhythm"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        let mut r = [rhythm::FREE; STEPS_PER_CHORD];
+                        for (slot, v) in r.iter_mut().zip(row.as_array().expect("rhythm row")) {
+                            *slot = v.as_i64().expect("rhythm value") as i8;
+                        }
+                        r
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let decoded = g
             .decode_with(&DecodeInputs {
                 z: &z,
@@ -131,6 +148,8 @@ fn check_parity(model: &Model, label: &str) {
                 mode: ModeInput::Sample(case["mode_uniform"].as_f64().expect("u") as f32),
                 bar_uniforms: &uniforms,
                 forced_chords: &forced,
+                top_p,
+                rhythm: &rhythm_rows,
             })
             .unwrap_or_else(|e| panic!("{label} {name}: {e}"));
         let want_mode = case["expected_mode"].as_u64().expect("mode") as usize;
@@ -147,12 +166,30 @@ fn check_parity(model: &Model, label: &str) {
         for (b, (got, want)) in decoded.tokens().iter().zip(&want).enumerate() {
             assert_eq!(got, want, "{label} {name}: bar {b} tokens differ");
         }
-        // Locked chords are honoured.
+        // Locked chords and rhythms are honoured.
         for (b, f) in forced.iter().enumerate() {
             if let Some(t) = f {
                 assert_eq!(decoded.tokens()[b][0], *t, "{label} {name}: locked bar {b}");
             }
         }
+        for (b, row) in rhythm_rows.iter().enumerate() {
+            for (k, class) in row.iter().enumerate() {
+                let got = rhythm_class(decoded.tokens()[b][1 + k]);
+                assert!(
+                    *class == rhythm::FREE || *class == got,
+                    "{label} {name}: bar {b} step {k} is class {got}, locked to {class}"
+                );
+            }
+        }
+    }
+}
+
+/// The rhythm class of a melody token: 0 rest, 1 hold, 2 note (as the `rhythm` input).
+fn rhythm_class(token: u16) -> i8 {
+    match token {
+        0 => rhythm::REST,
+        1 => rhythm::HOLD,
+        _ => rhythm::NOTE,
     }
 }
 
@@ -395,10 +432,12 @@ fn golden_seeds_give_the_recorded_draws_tokens_and_notes() {
             &uniform_rows(&want["bar_uniforms"])[..],
             "{name}: uniforms"
         );
-        // 2. The tokens onnxruntime wrote from those draws.
+        // 2. The tokens onnxruntime wrote from those draws (no golden case is degenerate, so
+        //    no redraw takes place).
         let generated = g
             .generate_tokens(params)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(generated.redraws, 0, "{name}: redrawn");
         let want_mode = case["expected_mode"].as_u64().expect("mode") as usize;
         assert_eq!(generated.decoded.mode, Mode::ALL[want_mode], "{name}: mode");
         assert_eq!(
@@ -653,6 +692,196 @@ fn overrides_and_locks_are_honoured() {
     let chords = |p: &Progression| p.bars.iter().map(|b| b.chord).collect::<Vec<_>>();
     assert_eq!(chords(&locked), chords(&free));
     assert_ne!(locked, free);
+    // New pitches on the same rhythm.
+    let same_rhythm = g
+        .generate(
+            &GenerateParams {
+                seed: 13,
+                bars: 4,
+                key: Some(3),
+                mode: Some(Mode::Dorian),
+                ..GenerateParams::default()
+            }
+            .lock_rhythm_of(&free),
+        )
+        .expect("generate");
+    let rhythm_rows = |p: &Progression| {
+        let mut sounding = false;
+        p.bars
+            .iter()
+            .map(|b| {
+                let row = rhythm_of(b, sounding);
+                sounding = row[STEPS_PER_CHORD - 1] != rhythm::REST;
+                row
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rhythm_rows(&same_rhythm), rhythm_rows(&free));
+    let pitches = |p: &Progression| {
+        p.bars
+            .iter()
+            .flat_map(|b| b.melody)
+            .filter_map(|s| match s {
+                lofi_loom::progression::Step::Note(n) => Some(n),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(!pitches(&free).is_empty(), "seed 11 writes a melody");
+    assert_ne!(pitches(&same_rhythm), pitches(&free));
+}
+
+#[test]
+fn rhythm_of_reads_onsets_holds_and_rests() {
+    use lofi_loom::progression::Step::{Hold, Note, Rest};
+    let bar = Bar {
+        chord: None,
+        melody: [Hold, Note(4), Hold, Rest, Hold, Note(-2), Note(7), Hold],
+    };
+    // A hold at the start of a phrase, or after a rest, plays as a rest.
+    let (r, h, n) = (rhythm::REST, rhythm::HOLD, rhythm::NOTE);
+    assert_eq!(rhythm_of(&bar, false), [r, n, h, r, r, n, n, h]);
+    // After a bar that ends sounding, the first hold goes on holding.
+    assert_eq!(rhythm_of(&bar, true), [h, n, h, r, r, n, n, h]);
+}
+
+#[test]
+fn degenerate_phrases_are_recognised() {
+    let note = |p: i8| tokens::step_token(lofi_loom::progression::Step::Note(p));
+    let row = |chord: u16, melody: [u16; 8]| {
+        let mut r = [0u16; TOKENS_PER_BAR];
+        r[0] = chord;
+        r[1..].copy_from_slice(&melody);
+        r
+    };
+    let tune = row(5, [note(0), 1, note(2), 0, note(4), 1, 1, 0]);
+    let other = row(9, [note(7), 0, 0, 0, note(5), 0, 0, 0]);
+    let silent = row(5, [0; 8]);
+    let silent_too = row(9, [0; 8]);
+    let drone = row(9, [note(3), 1, note(3), 0, note(3), 0, 0, 0]);
+    assert_eq!(degenerate(&[tune, other], true, true), None);
+    assert_eq!(degenerate(&[silent, silent], true, true), Some("all rests"));
+    assert_eq!(
+        degenerate(&[drone, drone], true, true),
+        Some("one repeated note")
+    );
+    assert_eq!(
+        degenerate(&[tune, tune], true, true),
+        Some("one repeated chord")
+    );
+    // What the user locked is their choice; one bar always has one chord.
+    assert_eq!(degenerate(&[tune, tune], false, true), None);
+    assert_eq!(degenerate(&[silent, silent_too], true, false), None);
+    assert_eq!(
+        degenerate(&[silent, silent], true, false),
+        Some("one repeated chord")
+    );
+    assert_eq!(degenerate(&[tune], true, true), None);
+    // A locked rhythm with one onset can only ever hold one note: not worth a redraw. With
+    // two onsets, the same pitch twice is still a drone.
+    let lone = row(5, [note(4), 1, 1, 1, 0, 0, 0, 0]);
+    assert_eq!(degenerate(&[lone, silent_too], false, false), None);
+    assert_eq!(
+        degenerate(&[lone, silent_too], true, true),
+        Some("one repeated note")
+    );
+    assert_eq!(
+        degenerate(&[drone, silent_too], false, false),
+        Some("one repeated note")
+    );
+}
+
+/// The bar uniforms of `round` (0: the first draw, k: the k-th redraw) of a seed, read off the
+/// stream as the decoder's docs describe it: ChaCha8 seeded with the seed on stream
+/// `DECODER_STREAM`; z takes one draw per value (pairs, so an odd size wastes one), the key and
+/// the mode one each, then each round 9 per bar, each the top 24 bits over 2^24.
+fn uniform_round(seed: u64, z_dim: usize, bars: usize, round: usize) -> Vec<[f32; TOKENS_PER_BAR]> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(DECODER_STREAM);
+    for _ in 0..z_dim.div_ceil(2) * 2 + 2 + round * bars * TOKENS_PER_BAR {
+        rng.next_u64();
+    }
+    (0..bars)
+        .map(|_| std::array::from_fn(|_| (rng.next_u64() >> 40) as f32 / (1u32 << 24) as f32))
+        .collect()
+}
+
+#[test]
+fn a_degenerate_phrase_is_decoded_again_from_the_continued_stream() {
+    let model = embedded();
+    let mut g = Generator::new(&model).expect("generator");
+    let z_dim = model.meta().z_dim;
+    // Low energy is where silent phrases come from (rarely: a cooler temperature makes them
+    // likelier): find seeds whose first decode is degenerate, replaying the documented draw
+    // order by hand.
+    let mut found = 0;
+    let mut fixed = 0;
+    let cases = [1.0f32, 0.5, 0.25]
+        .into_iter()
+        .flat_map(|t| (0..200u64).map(move |seed| (t, seed)));
+    for (temperature, seed) in cases {
+        let params = GenerateParams {
+            seed,
+            energy: 0.0,
+            valence: 0.5,
+            bars: 8,
+            temperature,
+            ..GenerateParams::default()
+        };
+        let d = Draws::new(seed, 8, z_dim);
+        let first = g
+            .decode_with(&DecodeInputs {
+                z: &d.z,
+                energy: 0.0,
+                valence: 0.5,
+                temperature,
+                mode: ModeInput::Sample(d.mode_uniform),
+                bar_uniforms: &d.bar_uniforms[..8],
+                forced_chords: &[],
+                top_p: 1.0,
+                rhythm: &[],
+            })
+            .expect("decode");
+        if degenerate(first.tokens(), true, true).is_none() {
+            continue;
+        }
+        found += 1;
+        let generated = g.generate_tokens(&params).expect("generate");
+        assert!(generated.redraws >= 1, "seed {seed}");
+        assert!(generated.redraws <= MAX_REDRAWS, "seed {seed}");
+        assert_eq!(generated.decoded.mode, first.mode, "seed {seed}: mode kept");
+        // The kept result is what the last redraw's uniforms decode to, those uniforms read
+        // straight off the documented stream.
+        assert_eq!(&d.bar_uniforms[..8], &uniform_round(seed, z_dim, 8, 0)[..]);
+        let mut last = first;
+        for round in 1..=generated.redraws as usize {
+            let uniforms = uniform_round(seed, z_dim, 8, round);
+            last = g
+                .decode_with(&DecodeInputs {
+                    z: &d.z,
+                    energy: 0.0,
+                    valence: 0.5,
+                    temperature,
+                    mode: ModeInput::Fixed(first.mode),
+                    bar_uniforms: &uniforms,
+                    forced_chords: &[],
+                    top_p: 1.0,
+                    rhythm: &[],
+                })
+                .expect("decode");
+        }
+        assert_eq!(last.tokens(), generated.decoded.tokens(), "seed {seed}");
+        if generated.redraws < MAX_REDRAWS {
+            assert_eq!(degenerate(last.tokens(), true, true), None, "seed {seed}");
+            fixed += 1;
+        }
+        if found >= 3 && fixed >= 1 {
+            break;
+        }
+    }
+    assert!(found > 0, "no degenerate first decode at energy 0");
+    assert!(fixed > 0, "no degenerate phrase was mended by a redraw");
 }
 
 #[test]
@@ -693,6 +922,34 @@ fn bad_parameters_are_errors_not_panics() {
                 ..GenerateParams::default()
             },
             "temperature",
+        ),
+        (
+            GenerateParams {
+                top_p: 0.0,
+                ..GenerateParams::default()
+            },
+            "top-p",
+        ),
+        (
+            GenerateParams {
+                top_p: f32::NAN,
+                ..GenerateParams::default()
+            },
+            "top-p",
+        ),
+        (
+            GenerateParams {
+                top_p: 1.5,
+                ..GenerateParams::default()
+            },
+            "top-p",
+        ),
+        (
+            GenerateParams {
+                locked_rhythm: [Some([3; STEPS_PER_CHORD]); MAX_BARS],
+                ..GenerateParams::default()
+            },
+            "rhythm",
         ),
     ] {
         let e = g.generate(&params).expect_err(why);
@@ -834,7 +1091,7 @@ fn declared_sizes_must_match_the_vocabulary_and_the_graph() {
             "melody_vocab",
         ),
         ("\"z_dim\": 16", "\"z_dim\": 32", "`z`"),
-        ("\"hidden\": 256", "\"hidden\": 128", "`state`"),
+        ("\"hidden\": 128", "\"hidden\": 64", "`state`"),
         ("\"max_bars\": 8", "\"max_bars\": 4", "max_bars"),
     ];
     for (from, to, why) in cases {

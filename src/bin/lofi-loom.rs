@@ -22,6 +22,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The program's name, as messages show it.
 const BIN: &str = "lofi-loom";
@@ -31,6 +32,10 @@ const SWING_RANGE_PCT: (f64, f64) = (0.0, 60.0);
 const HUMANIZE_RANGE_PCT: (f64, f64) = (0.0, 100.0);
 /// Energy accepted (it sets velocities).
 const ENERGY_RANGE: (f64, f64) = (0.0, 1.0);
+/// `--temperature` accepted: from nearly always the likeliest token to very loose.
+const TEMPERATURE_RANGE: (f64, f64) = (0.05, 2.0);
+/// `--top-p` accepted.
+const TOP_P_RANGE: (f64, f64) = (0.01, 1.0);
 /// Ticks per quarter note offered: the two resolutions DAWs commonly use.
 const PPQ_CHOICES: [u16; 2] = [480, 960];
 /// Phrase length the model writes when `--bars` is not given.
@@ -80,6 +85,11 @@ The model (without --progression):
       --key <KEY>           Tonic: C, C#, Db, ... B or 0-11 [default: chosen by the seed]
       --mode <MODE>         ionian, dorian, phrygian, lydian, mixolydian, aeolian, locrian,
                             major, minor or 1-7 [default: the model's choice]
+      --temperature <T>     0.05-2: lower is safer, higher wilder [default: 1]
+      --top-p <P>           0.01-1: sample only from the likeliest tokens holding this share
+                            of the probability (1 = off) [default: 1]
+      --model <DIR>         Use the model in this folder (lofi_loom_bar.onnx,
+                            lofi_loom_mode.onnx, lofi_loom_model.json) instead of the built-in one
       --json                Also print the progression's tokens as JSON to stdout
       --energy and --seed below steer it too; --bars is the length it writes [default: 4]
 
@@ -175,7 +185,12 @@ fn generate(
     settings: &RenderSettings,
 ) -> Result<Progression, CliError> {
     let failed = |e: decoder::ModelError| CliError::Io(format!("the model failed: {e}"));
-    let model = decoder::Model::embedded().map_err(failed)?;
+    let model = match &options.model_dir {
+        Some(dir) => Arc::new(decoder::Model::from_dir(dir).map_err(|e| {
+            CliError::BadInput(format!("cannot use the model in `{}`: {e}", dir.display()))
+        })?),
+        None => decoder::Model::embedded().map_err(failed)?,
+    };
     let mut generator = decoder::Generator::new(&model).map_err(failed)?;
     let params = decoder::GenerateParams {
         seed: settings.humanize_seed,
@@ -184,6 +199,8 @@ fn generate(
         bars: settings.bars.unwrap_or(DEFAULT_GENERATED_BARS),
         key: options.key,
         mode: options.mode,
+        temperature: options.temperature,
+        top_p: options.top_p,
         ..decoder::GenerateParams::default()
     };
     generator.generate(&params).map_err(failed)
@@ -646,6 +663,12 @@ struct GeneratorOptions {
     key: Option<u8>,
     /// `--mode`: fixed mode, or None for the model's choice.
     mode: Option<Mode>,
+    /// `--temperature`.
+    temperature: f32,
+    /// `--top-p`.
+    top_p: f32,
+    /// `--model`: a model folder instead of the built-in model.
+    model_dir: Option<PathBuf>,
     /// `--json`: also print the progression's tokens to stdout.
     json: bool,
     /// Whether an option that only steers the model was given.
@@ -658,6 +681,9 @@ impl Default for GeneratorOptions {
             valence: 0.5,
             key: None,
             mode: None,
+            temperature: 1.0,
+            top_p: 1.0,
+            model_dir: None,
             json: false,
             given: false,
         }
@@ -684,6 +710,9 @@ impl GeneratorOptions {
                     )
                 })?);
             }
+            "--temperature" => self.temperature = args.number_in(TEMPERATURE_RANGE)? as f32,
+            "--top-p" => self.top_p = args.number_in(TOP_P_RANGE)? as f32,
+            "--model" => self.model_dir = Some(PathBuf::from(args.value()?)),
             "--json" => {
                 self.json = true;
                 return Ok(true);

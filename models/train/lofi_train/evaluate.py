@@ -27,17 +27,31 @@ BARS = 8
 TEMPERATURE = 1.0
 
 
+MAX_REDRAWS = 3  # the plugin's policy for degenerate phrases, mirrored in `generate`
+
+
 def draw(seed: int, z_dim: int):
-    """z ~ N(0, I), the mode uniform and [8, 9] bar uniforms of one seed."""
+    """z ~ N(0, I), the mode uniform and [8, 9] bar uniforms of one seed, and the stream
+    (for redraws)."""
     rng = np.random.default_rng(seed)
     return (rng.standard_normal(z_dim).astype(np.float32), float(rng.random()),
-            rng.random((BARS, 9)))
+            rng.random((BARS, 9)), rng)
 
 
-def generate(dec, z_dim, energy, valence, seed, temperature=TEMPERATURE):
-    z, mu, u = draw(seed, z_dim)
+def generate(dec, z_dim, energy, valence, seed, temperature=TEMPERATURE, redraws=0,
+             top_p=1.0):
+    """(mode, bars) of one seed. With `redraws` > 0, the plugin's policy: while the phrase is
+    `degenerate`, at most `redraws` times, draw fresh [8, 9] uniforms from the same stream
+    (continuing it; z and mode are kept) and decode again; the last result is kept."""
+    z, mu, u, rng = draw(seed, z_dim)
     mode, _ = dec.choose_mode(z, energy, valence, temperature, mu)
-    return mode, dec.phrase(z, energy, valence, mode, BARS, u, temperature)
+    bars = dec.phrase(z, energy, valence, mode, BARS, u, temperature, top_p=top_p)
+    for _ in range(redraws):
+        if degenerate(bars) is None:
+            break
+        bars = dec.phrase(z, energy, valence, mode, BARS, rng.random((BARS, 9)), temperature,
+                          top_p=top_p)
+    return mode, bars
 
 
 def onsets(bars):
@@ -189,10 +203,27 @@ def main():
     test = dataset_phrases(args.work, 2, 8)
     train = dataset_phrases(args.work, 0)
     reasons = [degenerate(b) for _, b in gen]
-    # A caller can reject a degenerate phrase and redraw it once with fresh uniforms.
-    redrawn = [r is not None and degenerate(generate(dec, z_dim, row[0], row[1],
-                                                     10_000 + i)[1]) is not None
-               for i, (r, row) in enumerate(zip(reasons, rows))]
+    # The plugin redraws a degenerate phrase (at most MAX_REDRAWS times, same stream).
+    seeds = [seed for _ in GRID for _ in GRID for seed in range(SEEDS)]
+    after = [r if r is None else degenerate(generate(dec, z_dim, row[0], row[1], seed,
+                                                     redraws=MAX_REDRAWS)[1])
+             for r, row, seed in zip(reasons, rows, seeds)]
+    # The same grid with top-p 0.9 (knob-following and degenerate phrases only).
+    rows_p = []
+    for e in GRID:
+        for v in GRID:
+            for seed in range(SEEDS):
+                mode, bars = generate(dec, z_dim, e, v, seed, top_p=0.9)
+                d = D.describe(bars, mode, tables)
+                rows_p.append((e, v, d["energy"], d["valence"], degenerate(bars) is not None))
+    arr_p = np.array(rows_p)
+    top_p_09 = {
+        "rho_energy": float(spearmanr(arr_p[:, 0], arr_p[:, 2])[0]),
+        "rho_valence": float(spearmanr(arr_p[:, 1], arr_p[:, 3])[0]),
+        "crosstalk_energy_knob_vs_valence": float(spearmanr(arr_p[:, 0], arr_p[:, 3])[0]),
+        "crosstalk_valence_knob_vs_energy": float(spearmanr(arr_p[:, 1], arr_p[:, 2])[0]),
+        "degenerate_rate": float(arr_p[:, 4].mean()),
+    }
     prog = {tuple(bar[0] for bar in generate(dec, z_dim, 0.5, 0.5, 1000 + s)[1][:4])
             for s in range(100)}
     train_windows = set()
@@ -214,7 +245,10 @@ def main():
         "degenerate_by_reason": {r: reasons.count(r) for r in set(reasons) if r},
         "degenerate_by_energy_knob": [sum(1 for r, row in zip(reasons, rows)
                                           if r and row[0] == g) for g in GRID],
-        "degenerate_rate_after_one_redraw": sum(redrawn) / len(gen),
+        "max_redraws": MAX_REDRAWS,
+        "degenerate_rate_after_redraws": sum(r is not None for r in after) / len(gen),
+        "degenerate_after_redraws_by_reason": {r: after.count(r) for r in set(after) if r},
+        "top_p_0_9": top_p_09,
         "distinct_4bar_progressions_in_100_seeds": len(prog),
         "phrases_with_a_4bar_melody_copied_from_training": sum(c >= 0 for c in copies),
         "phrases_with_a_copied_4bar_melody_of_4_or_more_onsets": sum(c >= 4 for c in copies),

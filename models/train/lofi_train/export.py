@@ -4,9 +4,12 @@
   unrolled), sampling inside the graph by inverse CDF against uniforms drawn by the caller.
 * `models/lofi_loom_mode.onnx` picks the mode from (z, energy, valence).
 
-Both use only MatMul/Gemm, Add/Mul/Sub/Div, Tanh/Sigmoid, Softmax, CumSum, GreaterOrEqual,
-Less, Cast (to float only), ArgMax, Gather, Concat, Slice, Where, Unsqueeze; legacy TorchScript exporter, opset 17,
-batch 1, no dynamic axes. `python -m lofi_train.export [--checkpoint work/model.pt]`.
+The bar graph also samples with a top-p nucleus (`top_p`) and can force the rhythm class
+of each melody step (`rhythm`); see `nucleus_inverse_cdf` and `BarStep`. No Cast to int64
+and no int64 arithmetic (see `inverse_cdf`); legacy TorchScript exporter, opset 17, batch 1,
+no dynamic axes; the ops are listed when the export runs.
+
+    python -m lofi_train.export [--checkpoint work/model.pt]
 """
 
 import argparse
@@ -31,7 +34,8 @@ def inverse_cdf(logits, temperature, u):
     Computed as ArgMax of the mask (cdf >= u) with the last entry forced to 1 (ArgMax returns
     the first maximum), i.e. the number of entries with cdf < u, at most V - 1. ArgMax gives
     int64 directly: tract-onnx reads every ONNX Cast-to-int64 as a symbolic-dimension type
-    (TDim), so the graphs avoid casts to int64 and int64 arithmetic altogether.
+    (TDim), so the graphs avoid casts to int64 and int64 arithmetic altogether. Used by the
+    mode graph; the bar graph uses `nucleus_inverse_cdf`.
     """
     probs = torch.softmax(logits / temperature, dim=1)
     cdf = torch.cumsum(probs, dim=1)
@@ -40,60 +44,147 @@ def inverse_cdf(logits, temperature, u):
     return torch.argmax(mask, dim=1)
 
 
+# Smallest uniform the samplers use: u = 0 then picks the first token with non-zero
+# probability instead of token 0 whatever its probability.
+U_MIN = 1e-30
+# Additive logit mask of the tokens a rhythm constraint forbids (finite: no inf arithmetic;
+# after softmax their probability is exactly 0).
+MASKED = -1e9
+# `top_p` at or above 1 is replaced by this, so every token is kept.
+TOP_P_OFF = 3.0
+
+
+class ExclusiveCumsum(torch.autograd.Function):
+    """Sum of the entries before each one along axis 1 (0 for the first): one ONNX
+    CumSum with exclusive = 1 instead of CumSum and Sub."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return torch.cat([torch.zeros_like(x[:, :1]), torch.cumsum(x, dim=1)[:, :-1]], dim=1)
+
+    @staticmethod
+    def symbolic(g, x):
+        axis = g.op("Constant", value_t=torch.tensor(1, dtype=torch.int64))
+        return g.op("CumSum", x, axis, exclusive_i=1)
+
+
+def nucleus_inverse_cdf(logits, temperature, u, top_p_eff, keep_all):
+    """Inverse-CDF sample of softmax(logits / T) restricted to the top-p nucleus.
+
+    The nucleus is found on the probabilities sorted in descending order (TopK with k = V):
+    an entry is kept when the mass of the entries before it is < top_p (the first always is),
+    and the smallest kept probability is the threshold. The kept tokens are those with
+    probability >= threshold (ties at the cut are kept), taken in their ORIGINAL order; the
+    token is the first index whose cumulative kept mass reaches u * kept mass (the last index
+    if none does). With `keep_all` (top_p >= 1) every token is kept and u is not rescaled, so
+    the result is exactly the plain inverse CDF (`inverse_cdf`); keeping the original order
+    also means that lowering top_p only changes tokens whose u fell in the cut tail. `u` must
+    already be at least U_MIN. Only the sorted values are used (no index arithmetic); ArgMax
+    gives the int64 token.
+    """
+    probs = torch.softmax(logits / temperature, dim=1)
+    n = probs.shape[1]
+    sorted_p = torch.topk(probs, n, dim=1).values
+    before = ExclusiveCumsum.apply(sorted_p)
+    threshold = torch.amin(torch.where(before < top_p_eff, sorted_p, 2.0), dim=1, keepdim=True)
+    kept = torch.where(probs >= threshold, probs, 0.0)
+    cdf = torch.cumsum(kept, dim=1)
+    u = torch.where(keep_all, u, u * cdf[:, -1:])
+    last = torch.arange(n)[None] == n - 1  # a constant: the last index is the fallback
+    return torch.argmax(((cdf >= u) | last).to(torch.float32), dim=1)
+
+
+def melody_classes() -> torch.Tensor:
+    """Rhythm class of each melody token: 0 Rest, 1 Hold, 2 Note (as in the `rhythm` input)."""
+    cls = torch.full((V.MELODY_VOCAB,), 2.0)
+    cls[V.REST], cls[V.HOLD] = 0.0, 1.0
+    return cls
+
+
 class BarStep(nn.Module):
-    """One bar of decoding with an unrolled GRU cell."""
+    """One bar of decoding with an unrolled GRU cell, the input projection folded away.
+
+    The GRU input of a step is W_ih x + b_ih with
+    x = emb[token] + pos[k] + bar[b] + chord[c] + W_c cond + b_c. It is linear in each term,
+    so every embedding table is multiplied by W_ih at export (tables of 3H gate inputs) and
+    the condition's part, W_ih W_c cond, is one matrix product per call. A step's input
+    projection is then a Gather and two Adds. The constant terms (W_ih b_c, b_ih and the
+    r/z half of b_hh, which only ever appears summed with them) are folded into the bar
+    table; the n gate's b_hh is the bias of the recurrent product, inside r * (W_hn h + b_hn).
+    """
 
     def __init__(self, model: LofiVAE):
         super().__init__()
         d = model.decoder
-        h = d.cfg.hidden
-        self.hidden = h
+        H = d.cfg.hidden
+        self.hidden = H
+        f64 = lambda t: t.detach().double()  # noqa: E731  (fold in float64, store float32)
+        w_ih = f64(d.gru.weight_ih_l0).T  # [E, 3H]: r, z, n
+        b_hh = f64(d.gru.bias_hh_l0)
+        const = (f64(d.cond_in.bias) @ w_ih + f64(d.gru.bias_ih_l0)
+                 + torch.cat([b_hh[:2 * H], torch.zeros(H, dtype=torch.float64)]))
+        emb = f64(d.emb.weight) @ w_ih
+        pos = f64(d.pos_emb.weight) @ w_ih
+        weights = {
+            # chord step: emb[chord] + pos[0]; melody steps: emb[token], pos[k] separately
+            "chord_tok": emb[:V.CHORD_VOCAB] + pos[0:1], "melody_tok": emb[V.CHORD_VOCAB:],
+            "pos": pos, "bar": f64(d.bar_emb.weight) @ w_ih + const,
+            "chord": f64(d.chord_emb.weight) @ w_ih, "eye": torch.eye(N_MODES),
+            # condition -> [W_ih W_c c (3H) | W_0 c (H)], bias [0 | b_0]
+            "wcond": torch.cat([f64(d.cond_in.weight).T @ w_ih, f64(d.h0.weight).T], dim=1),
+            "bcond": torch.cat([torch.zeros(3 * H, dtype=torch.float64), f64(d.h0.bias)]),
+            "w_hh": f64(d.gru.weight_hh_l0).T,
+            "b_hh": torch.cat([torch.zeros(2 * H, dtype=torch.float64), b_hh[2 * H:]]),
+            "wch": f64(d.chord_head.weight).T, "bch": f64(d.chord_head.bias),
+            "wme": f64(d.melody_head.weight).T, "bme": f64(d.melody_head.bias),
+        }
         # Buffers become shared initializers: each weight is stored once in the file however
         # often the unrolled steps use it.
-        weights = {
-            "emb": d.emb.weight[:V.CHORD_VOCAB], "emb_melody": d.emb.weight[V.CHORD_VOCAB:],
-            "pos": d.pos_emb.weight, "bar": d.bar_emb.weight,
-            "chord": d.chord_emb.weight, "eye": torch.eye(N_MODES),
-            "wc": d.cond_in.weight.T, "bc": d.cond_in.bias,
-            "w0": d.h0.weight.T, "b0": d.h0.bias,
-            "w_ih": d.gru.weight_ih_l0.T, "w_hh": d.gru.weight_hh_l0.T,  # [in, 3H]: r, z, n
-            "b_ih": d.gru.bias_ih_l0, "b_hh": d.gru.bias_hh_l0,
-            "wch": d.chord_head.weight.T, "bch": d.chord_head.bias,
-            "wme": d.melody_head.weight.T, "bme": d.melody_head.bias,
-        }
         for name, w in weights.items():
-            self.register_buffer(name, w.detach().clone().contiguous())
+            self.register_buffer(name, w.to(torch.float32).contiguous())
+        self.register_buffer("classes", melody_classes())
 
-    def cell(self, x, h):
-        gi = x @ self.w_ih + self.b_ih
-        gh = h @ self.w_hh + self.b_hh
+    def cell(self, gi, h):
+        """GRU cell from the gate inputs gi = W_ih x + b_ih + [b_hr, b_hz, 0]."""
         H = self.hidden
-        r = torch.sigmoid(gi[:, :H] + gh[:, :H])
-        z = torch.sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
+        gh = h @ self.w_hh + self.b_hh  # [W_hr h, W_hz h, W_hn h + b_hn]
+        rz = torch.sigmoid((gi + gh)[:, :2 * H])
+        r, z = rz[:, :H], rz[:, H:]
         n = torch.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
-        return (1 - z) * n + z * h
+        return n + z * (h - n)
 
     def forward(self, z, energy, valence, mode, bar_index, state, uniforms, temperature,
-                forced_chord):
+                forced_chord, top_p, rhythm):
+        H = self.hidden
         onehot = torch.index_select(self.eye, 0, mode)
         c = torch.cat([z, energy[:, None], valence[:, None], onehot], dim=1)
-        cproj = c @ self.wc + self.bc
-        h0 = torch.tanh(c @ self.w0 + self.b0)
+        cproj = c @ self.wcond + self.bcond
+        h0 = torch.tanh(cproj[:, 3 * H:])
         h = torch.where(bar_index[:, None] < 1, h0, state)
-        base = cproj + torch.index_select(self.bar, 0, bar_index)
+        base = cproj[:, :3 * H] + torch.index_select(self.bar, 0, bar_index)
+        # Sampling settings, once per call.
+        keep_all = top_p[:, None] >= 1.0
+        top_p_eff = torch.where(keep_all, TOP_P_OFF, torch.clamp(top_p[:, None], min=U_MIN))
+        uniforms = torch.clamp(uniforms, min=U_MIN)
+        r = rhythm.to(torch.float32)[0][:, None]  # [8, 1]
+        free = (r < 0) | (r > 2)
+        allowed = free | (r == self.classes[None])  # [8, 39]
+        melody_bias = self.bme + torch.where(allowed, 0.0, MASKED)  # exactly bme where free
+
         chord_logits = h @ self.wch + self.bch
-        sampled = inverse_cdf(chord_logits, temperature, uniforms[:, 0:1])
+        sampled = nucleus_inverse_cdf(chord_logits, temperature, uniforms[:, 0:1], top_p_eff,
+                                      keep_all)
         chord = torch.where(forced_chord < 0, sampled, forced_chord)
         base = base + torch.index_select(self.chord, 0, chord)
-        x = torch.index_select(self.emb, 0, chord) + self.pos[0:1] + base
-        h = self.cell(x, h)
+        h = self.cell(torch.index_select(self.chord_tok, 0, chord) + base, h)
         out = [chord]
         for k in range(1, V.TOKENS_PER_BAR):
-            logits = h @ self.wme + self.bme
-            tok = inverse_cdf(logits, temperature, uniforms[:, k:k + 1])
+            logits = h @ self.wme + melody_bias[k - 1:k]
+            tok = nucleus_inverse_cdf(logits, temperature, uniforms[:, k:k + 1], top_p_eff,
+                                      keep_all)
             out.append(tok)
-            x = torch.index_select(self.emb_melody, 0, tok) + self.pos[k:k + 1] + base
-            h = self.cell(x, h)
+            h = self.cell(torch.index_select(self.melody_tok, 0, tok)
+                          + (base + self.pos[k:k + 1]), h)
         return torch.stack(out, dim=1), h
 
 
@@ -119,6 +210,8 @@ def example_inputs(cfg: Config):
         "state": torch.zeros(1, cfg.hidden), "uniforms": torch.full((1, 9), 0.5),
         "temperature": torch.tensor([1.0]),
         "forced_chord": torch.tensor([-1], dtype=torch.int64),
+        "top_p": torch.tensor([1.0]),
+        "rhythm": torch.full((1, V.TOKENS_PER_BAR - 1), -1, dtype=torch.int64),
     }
 
 
@@ -162,6 +255,7 @@ class OrtDecoder:
         self.mode = ort.InferenceSession(str(models_dir / MODE_FILE), so,
                                          providers=["CPUExecutionProvider"])
         self.hidden = self.bar.get_inputs()[5].shape[1]
+        self.bar_inputs = {i.name for i in self.bar.get_inputs()}
 
     def choose_mode(self, z, energy, valence, temperature, u):
         mode, probs = self.mode.run(None, {
@@ -172,40 +266,91 @@ class OrtDecoder:
         return int(mode[0]), probs[0]
 
     def phrase(self, z, energy, valence, mode, n_bars, uniforms, temperature,
-               forced_chords=None):
-        """Token bars of one phrase; `uniforms` is [n_bars, 9]."""
+               forced_chords=None, top_p=1.0, rhythm=None):
+        """Token bars of one phrase; `uniforms` is [n_bars, 9]; `rhythm` is None (all free)
+        or [n_bars, 8] of -1 free, 0 Rest, 1 Hold, 2 Note."""
         state = np.zeros((1, self.hidden), np.float32)
         bars = []
         for b in range(n_bars):
             forced = -1 if forced_chords is None else forced_chords[b]
-            tokens, state = self.bar.run(None, {
+            rh = [-1] * 8 if rhythm is None else rhythm[b]
+            feed = {
                 "z": np.asarray(z, np.float32).reshape(1, -1),
                 "energy": np.array([energy], np.float32),
                 "valence": np.array([valence], np.float32),
                 "mode": np.array([mode], np.int64), "bar_index": np.array([b], np.int64),
                 "state": state, "uniforms": np.asarray(uniforms[b], np.float32).reshape(1, 9),
                 "temperature": np.array([temperature], np.float32),
-                "forced_chord": np.array([forced], np.int64)})
+                "forced_chord": np.array([forced], np.int64),
+                "top_p": np.array([top_p], np.float32),
+                "rhythm": np.asarray(rh, np.int64).reshape(1, 8)}
+            if "top_p" not in self.bar_inputs:  # a graph from before top_p and rhythm
+                assert top_p == 1.0 and rhythm is None, "this bar graph has no top_p/rhythm"
+                feed = {k: x for k, x in feed.items() if k in self.bar_inputs}
+            tokens, state = self.bar.run(None, feed)
             bars.append([int(t) for t in tokens[0]])
         return bars
+
+
+def reference_cdf(logits, temperature, top_p=1.0, rhythm=-1):
+    """CDF (float64, ending at 1) that the bar graph's sampler inverts for one step: rhythm
+    mask, softmax(logits / T), top-p nucleus kept in the original order, renormalised."""
+    logits = np.asarray(logits, np.float64).copy()
+    if rhythm in (0, 1, 2):
+        cls = melody_classes().numpy()
+        logits[cls != rhythm] = -np.inf
+    p = np.exp((logits - logits.max()) / temperature)
+    p /= p.sum()
+    if top_p < 1.0:
+        sp = np.sort(p)[::-1]
+        before = np.cumsum(sp) - sp
+        threshold = sp[before < max(top_p, U_MIN)].min()
+        p = np.where(p >= threshold, p, 0.0)
+        p /= p.sum()
+    return np.cumsum(p)
+
+
+def nucleus_margin(logits, temperature, top_p, rhythm=-1):
+    """Distance of top_p from the nearest sorted 'mass before' value of the masked
+    distribution (how far the nucleus cut is from flipping); inf when top_p >= 1."""
+    if top_p >= 1.0:
+        return np.inf
+    logits = np.asarray(logits, np.float64).copy()
+    if rhythm in (0, 1, 2):
+        logits[melody_classes().numpy() != rhythm] = -np.inf
+    p = np.exp((logits - logits.max()) / temperature)
+    sp = np.sort(p / p.sum())[::-1]
+    return float(np.min(np.abs(np.cumsum(sp) - sp - top_p)))
+
+
+def reference_token(logits, temperature, u, top_p=1.0, rhythm=-1):
+    """The bar graph's sampler in float64 NumPy (see `reference_cdf`)."""
+    cdf = reference_cdf(logits, temperature, top_p, rhythm)
+    return min(int(np.sum(cdf < max(u, U_MIN))), len(cdf) - 1)
 
 
 def check_against_torch(model: LofiVAE, models_dir: Path, trials: int = 20) -> int:
     """Teacher-forced PyTorch logits vs the ONNX sampler, with the same uniforms.
 
-    Returns the number of tokens (out of trials * 72) where inverse-CDF sampling of the
-    PyTorch logits disagrees with the graph: 0 unless a uniform falls within float
+    Half of the trials use top_p = 1 and a free rhythm, half a random top_p in [0.5, 1) and a
+    random rhythm. Returns the number of tokens (out of trials * 72) where `reference_token`
+    on the PyTorch logits disagrees with the graph: 0 unless a uniform falls within float
     rounding of a CDF boundary.
     """
     ort_dec = OrtDecoder(models_dir)
     rng = np.random.default_rng(0)
     mismatches = 0
-    for _ in range(trials):
+    for trial in range(trials):
         z = rng.standard_normal(model.cfg.z_dim).astype(np.float32)
         e, v, mode = float(rng.random()), float(rng.random()), int(rng.integers(0, 2)) * 5
         u = rng.random((8, 9))
         temp = 0.5 + float(rng.random())
-        bars = ort_dec.phrase(z, e, v, mode, 8, u, temp)
+        if trial % 2:
+            top_p = 0.5 + 0.5 * float(rng.random())
+            rhythm = rng.integers(-1, 3, (8, 8))
+        else:
+            top_p, rhythm = 1.0, np.full((8, 8), -1)
+        bars = ort_dec.phrase(z, e, v, mode, 8, u, temp, top_p=top_p, rhythm=rhythm)
         tok = torch.tensor([bars])
         with torch.no_grad():
             c = model.decoder.cond(torch.tensor(z)[None], torch.tensor([e]), torch.tensor([v]),
@@ -213,9 +358,9 @@ def check_against_torch(model: LofiVAE, models_dir: Path, trials: int = 20) -> i
             cl, ml = model.decoder(tok, c)
         for b in range(8):
             for k in range(9):
-                logits = (cl[0, b] if k == 0 else ml[0, b, k - 1]).double() / temp
-                cdf = torch.cumsum(torch.softmax(logits, 0), 0).numpy()
-                want = min(int(np.sum(cdf < u[b, k])), len(cdf) - 1)
+                logits = (cl[0, b] if k == 0 else ml[0, b, k - 1]).double().numpy()
+                want = reference_token(logits, temp, u[b, k], top_p,
+                                       -1 if k == 0 else int(rhythm[b, k - 1]))
                 mismatches += int(want != bars[b][k])
     return mismatches
 

@@ -27,7 +27,7 @@ IN_VOCAB = V.CHORD_VOCAB + V.MELODY_VOCAB  # melody tokens are offset by CHORD_V
 class Config:
     """Sizes of the model (stored with checkpoints)."""
 
-    def __init__(self, z_dim=16, emb=128, hidden=256, enc_emb=32, enc_hidden=128,
+    def __init__(self, z_dim=16, emb=128, hidden=128, enc_emb=32, enc_hidden=128,
                  dropout=0.3):
         self.z_dim, self.emb, self.hidden = z_dim, emb, hidden
         self.dropout = dropout  # on the decoder's inputs and states (training only)

@@ -130,8 +130,10 @@ def window_problem(phrase, valid) -> str | None:
     silent_bars = sum(1 for bar in phrase if all(t == V.REST for t in bar[1:]))
     if onsets < len(phrase):
         return "fewer melody onsets than bars"
-    if silent_bars > len(phrase) // 2:
-        return "more than half of the bars without melody"
+    if silent_bars > len(phrase) // 4:
+        return "more than a quarter of the bars without melody"
+    if len({t for bar in phrase for t in bar[1:] if t >= 2}) == 1:
+        return "a single melody pitch"
     if all(bar[0] == V.NO_CHORD for bar in phrase):
         return "no chords"
     return None

@@ -1,0 +1,82 @@
+"""onnxruntime timing of the decoder loop, one thread: `python -m lofi_train.bench_ort [models
+dir] [runs]`.
+
+The same loop as the onnxruntime part of `benches/decoder.rs`: load both sessions (median of
+5), then one bar call (a 1-bar phrase, mode fixed) and an 8-bar phrase (mode graph + 8 bar
+calls), fresh random inputs each time, 20 warm-up runs. `top_p` is 1.0 and `rhythm` all -1
+(`--top-p` changes the former). Prints one line:
+`load_ms bar_median_us bar_min_us phrase_median_us phrase_min_us`.
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+
+def main():
+    here = Path(__file__).resolve().parents[2]
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("models", nargs="?", type=Path, default=here)
+    ap.add_argument("runs", nargs="?", type=int, default=300)
+    ap.add_argument("--top-p", type=float, default=1.0)
+    args = ap.parse_args()
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    loads = []
+    for _ in range(5):
+        t = time.perf_counter()
+        bar = ort.InferenceSession(str(args.models / "lofi_loom_bar.onnx"), so,
+                                   providers=["CPUExecutionProvider"])
+        mode = ort.InferenceSession(str(args.models / "lofi_loom_mode.onnx"), so,
+                                    providers=["CPUExecutionProvider"])
+        loads.append(time.perf_counter() - t)
+    hidden = bar.get_inputs()[5].shape[1]
+    zdim = bar.get_inputs()[0].shape[1]
+    rng = np.random.default_rng(0)
+
+    def f(x):
+        return np.array([x], np.float32)
+
+    def i(x):
+        return np.array([x], np.int64)
+
+    rhythm = np.full((1, 8), -1, np.int64)
+
+    def phrase(n_bars, sample_mode):
+        z = rng.standard_normal((1, zdim)).astype(np.float32)
+        e, v, t = f(0.5), f(0.5), f(1.0)
+        m = 0
+        if sample_mode:
+            out = mode.run(None, {"z": z, "energy": e, "valence": v, "temperature": t,
+                                  "uniform": rng.random((1, 1), dtype=np.float32)})
+            m = int(out[0][0])
+        state = np.zeros((1, hidden), np.float32)
+        toks = []
+        for b in range(n_bars):
+            tk, state = bar.run(None, {"z": z, "energy": e, "valence": v, "mode": i(m),
+                                       "bar_index": i(b), "state": state,
+                                       "uniforms": rng.random((1, 9), dtype=np.float32),
+                                       "temperature": t, "forced_chord": i(-1),
+                                       "top_p": f(args.top_p), "rhythm": rhythm})
+            toks.append(tk)
+        return toks
+
+    def timed(n_bars, sample_mode):
+        for _ in range(20):
+            phrase(n_bars, sample_mode)
+        ts = []
+        for _ in range(args.runs):
+            t = time.perf_counter()
+            phrase(n_bars, sample_mode)
+            ts.append(time.perf_counter() - t)
+        return [float(np.median(ts)) * 1e6, float(np.min(ts)) * 1e6]
+
+    print(np.median(loads) * 1e3, *timed(1, False), *timed(8, True))
+
+
+if __name__ == "__main__":
+    main()
