@@ -96,7 +96,13 @@ impl Requester {
     /// Knob changes: what they ask for depends on the knob and the Regenerate mode.
     fn knob_change(last: &ControlInputs, now: &ControlInputs) -> Option<RequestKind> {
         let (a, b) = (&last.knobs, &now.knobs);
-        if a == b {
+        // The locks only shape the next phrase written; switching one asks for nothing.
+        let same_but_locks = Knobs {
+            lock_chords: b.lock_chords,
+            lock_rhythm: b.lock_rhythm,
+            ..*a
+        } == *b;
+        if same_but_locks {
             return None;
         }
         let mood_moved = a.energy != b.energy || a.valence != b.valence;
@@ -181,6 +187,18 @@ mod tests {
             tail = tail.or(r.tick(last, 512, RATE));
         }
         assert_eq!(tail.map(|q| q.knobs.energy), Some(last.knobs.energy));
+    }
+
+    #[test]
+    fn switching_a_lock_asks_for_nothing() {
+        let mut r = Requester::default();
+        r.reset(inputs());
+        let mut now = inputs();
+        now.knobs.lock_chords = true;
+        now.knobs.lock_rhythm = true;
+        for _ in 0..10 {
+            assert_eq!(r.tick(now, 64, RATE), None);
+        }
     }
 
     #[test]

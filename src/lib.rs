@@ -8,6 +8,8 @@
 pub mod control;
 pub mod decoder;
 pub mod descriptors;
+pub mod dragout;
+pub mod editor;
 pub mod export;
 pub mod params;
 pub mod phrase;
@@ -18,6 +20,7 @@ pub mod sequencer;
 pub mod sim;
 pub mod state;
 pub mod theory;
+pub mod view;
 pub mod worker;
 
 pub use plugin::LofiLoom;

@@ -8,7 +8,10 @@ use crate::render::{PartSettings, RenderSettings};
 use crate::sequencer::SwapMode;
 use crate::state::SessionCell;
 use nice_plug::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// The editor's size when first opened, in logical pixels.
+pub const EDITOR_SIZE: (u32, u32) = (900, 620);
 
 /// Phrase length choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -266,10 +269,21 @@ pub struct LofiParams {
     /// Host bypass: all notes end and nothing plays.
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// New phrases keep the playing phrase's chords and write a new melody over them.
+    #[id = "lock-chords"]
+    pub lock_chords: BoolParam,
+    /// New phrases keep the playing melody's rhythm (onsets, holds, rests) and choose new
+    /// pitches for it.
+    #[id = "lock-rhythm"]
+    pub lock_rhythm: BoolParam,
 
-    /// Seed, progression and version: what makes a reopened project play the same notes.
+    /// Seed, progression, history and model choice: what makes a reopened project play the
+    /// same notes.
     #[persist = "session"]
     pub session: SessionCell,
+    /// The editor window's logical size (width, height), kept with the project.
+    #[persist = "editor-size"]
+    pub editor_size: Mutex<(u32, u32)>,
 }
 
 impl Default for LofiParams {
@@ -289,7 +303,10 @@ impl Default for LofiParams {
             bass: PartParams::new("Bass", 2),
             melody: PartParams::new("Melody", 3),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            lock_chords: BoolParam::new("Lock chords", false),
+            lock_rhythm: BoolParam::new("Lock melody rhythm", false),
             session: SessionCell::default(),
+            editor_size: Mutex::new(EDITOR_SIZE),
         }
     }
 }
@@ -317,6 +334,10 @@ pub struct Knobs {
     pub bass: PartSettings,
     /// Melody part.
     pub melody: PartSettings,
+    /// Keep the chords when writing a new phrase.
+    pub lock_chords: bool,
+    /// Keep the melody's rhythm when writing a new phrase.
+    pub lock_rhythm: bool,
 }
 
 impl LofiParams {
@@ -333,6 +354,8 @@ impl LofiParams {
             chords: self.chords.settings(),
             bass: self.bass.settings(),
             melody: self.melody.settings(),
+            lock_chords: self.lock_chords.value(),
+            lock_rhythm: self.lock_rhythm.value(),
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct Edge {
 /// Timed notes plus their length in bars; see the module docs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Phrase {
+    /// Which rendering this is (matches the editor's view of it; 0 = none given).
+    id: u64,
     /// Length in bars (1–8); the sequencer loops over it.
     bars: u32,
     /// The notes, in the order they were pushed.
@@ -67,6 +69,7 @@ impl Phrase {
     /// An empty phrase of `bars` bars with room for [`MAX_NOTES`] notes. Allocates.
     pub fn new(bars: u32) -> Phrase {
         Phrase {
+            id: 0,
             bars: bars.max(1),
             notes: Vec::with_capacity(MAX_NOTES),
             edges: Vec::with_capacity(2 * MAX_NOTES),
@@ -75,9 +78,20 @@ impl Phrase {
 
     /// Empties the phrase for reuse, keeping its storage.
     pub fn clear(&mut self, bars: u32) {
+        self.id = 0;
         self.bars = bars.max(1);
         self.notes.clear();
         self.edges.clear();
+    }
+
+    /// Which rendering this is (see [`crate::view`]); 0 until one is given.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Gives the phrase its id.
+    pub fn set_id(&mut self, id: u64) {
+        self.id = id;
     }
 
     /// Length in bars.

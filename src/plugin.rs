@@ -7,13 +7,15 @@
 
 use crate::control::{ControlInputs, Requester};
 use crate::decoder::NeuralSource;
+use crate::editor::{EditorShared, LoomEditor};
 use crate::params::LofiParams;
 use crate::phrase::Phrase;
 use crate::progression::MAX_BARS;
 use crate::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
+use crate::view::{HostView, Views, NO_PHRASE};
 use crate::worker::{
-    next_seed, render_session, AudioEnds, PhraseSource, Request, RequestKind, SourceFactory,
-    Status, Worker,
+    next_seed, publish_view, render_session, AudioEnds, PhraseSource, Request, RequestKind,
+    SourceFactory, Status, Worker,
 };
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
@@ -33,6 +35,8 @@ pub struct LofiLoom {
     audio: Option<AudioEnds>,
     /// What the worker tells the user (model, errors, timing).
     status: Arc<Status>,
+    /// What the editor sees (phrases, playhead, host transport) and its commands.
+    views: Arc<Views>,
     /// Sample rate of the current activation, in Hz.
     sample_rate: f64,
     /// The restore count whose session the sequencer last got at activation.
@@ -48,6 +52,7 @@ impl Default for LofiLoom {
             worker: None,
             audio: None,
             status: Arc::default(),
+            views: Views::new(),
             sample_rate: 48_000.0,
             rendered_restore: None,
         }
@@ -105,11 +110,11 @@ fn fresh_seed() -> u64 {
     next_seed(nanos ^ here.rotate_left(32))
 }
 
-/// The worker's phrase source, built on the worker thread: the embedded model (loaded and
-/// optimised there, once). If it cannot load, the worker says why and plays loaded
-/// progressions only.
+/// The worker's phrase source, built on the worker thread: the user's model folder if one is
+/// chosen and valid, else the embedded model (loaded and optimised there, once). If no model
+/// can load, the worker says why and plays loaded progressions only.
 fn phrase_source() -> SourceFactory {
-    Box::new(|| match NeuralSource::load(None) {
+    Box::new(|dir| match NeuralSource::load(dir) {
         Ok(source) => Ok(Box::new(source) as Box<dyn PhraseSource>),
         Err(e) => Err(e.to_string()),
     })
@@ -143,6 +148,31 @@ impl LofiLoom {
             restored: self.params.session.restored(),
             phrase_loop,
         }
+    }
+
+    /// Tells the editor what plays and where (audio thread: atomics only).
+    fn publish_playback(&self, transport: &TransportSnapshot) {
+        let current = self.sequencer.current();
+        let cursor_bars = match (self.sequencer.cursor_bars(), current) {
+            (Some(cursor), Some(p)) if transport.playing => {
+                Some(cursor.rem_euclid(p.bars() as f64))
+            }
+            _ => None,
+        };
+        let time_sig = transport.time_sig.and_then(|(n, d)| {
+            let fits = (1..=255).contains(&n) && (1..=255).contains(&d);
+            fits.then_some((n as u8, d as u8))
+        });
+        self.views.store_playback(
+            current.map_or(NO_PHRASE, Phrase::id),
+            self.sequencer.pending().map_or(NO_PHRASE, Phrase::id),
+            HostView {
+                playing: transport.playing,
+                tempo_bpm: transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0),
+                time_sig,
+                cursor_bars,
+            },
+        );
     }
 
     /// Asks the worker for a new phrase when the parameters call for one (audio thread).
@@ -185,11 +215,10 @@ impl LofiLoom {
             return;
         }
         let mut phrase = Box::new(Phrase::new(MAX_BARS as u32));
-        if render_session(
-            &self.params.session.get(),
-            &self.params.knobs(),
-            &mut phrase,
-        ) {
+        let session = self.params.session.get();
+        let knobs = self.params.knobs();
+        if render_session(&session, &knobs, &mut phrase) {
+            publish_view(&self.views, &session, &knobs, &mut phrase);
             // The replaced phrases are dropped here, on the main thread.
             drop(self.sequencer.install(phrase));
         }
@@ -222,12 +251,20 @@ impl Plugin for LofiLoom {
     const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
-    type Editor = ();
+    type Editor = LoomEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        crate::editor::create(EditorShared {
+            params: self.params.clone(),
+            status: self.status.clone(),
+            views: self.views.clone(),
+        })
     }
 
     fn activate(
@@ -241,6 +278,7 @@ impl Plugin for LofiLoom {
             match Worker::spawn(
                 self.params.session.clone(),
                 self.status.clone(),
+                self.views.clone(),
                 phrase_source(),
             ) {
                 Ok((worker, ends)) => {
@@ -283,6 +321,7 @@ impl Plugin for LofiLoom {
         };
         let block_samples = buffer.samples() as u32;
         let transport = snapshot(context.transport());
+        let bypassed = self.params.bypass.value();
         {
             let mut out = HostOutput {
                 context,
@@ -291,13 +330,18 @@ impl Plugin for LofiLoom {
             while let Ok(phrase) = audio.phrases.pop() {
                 self.sequencer.queue(phrase, &mut out);
             }
-            if self.params.bypass.value() {
+            if bypassed {
                 self.sequencer.silence(0, &mut out);
-                return ProcessStatus::KeepAlive;
+            } else {
+                self.sequencer
+                    .set_swap_mode(self.params.swap_at.value().mode());
+                self.sequencer.process(&transport, block_samples, &mut out);
             }
-            self.sequencer
-                .set_swap_mode(self.params.swap_at.value().mode());
-            self.sequencer.process(&transport, block_samples, &mut out);
+        }
+        // Even when bypassed: the editor must show what the sequencer holds.
+        self.publish_playback(&transport);
+        if bypassed {
+            return ProcessStatus::KeepAlive;
         }
         self.send_requests(block_samples);
         // A MIDI generator has no input to wake it: keep the host calling us.

@@ -13,10 +13,27 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Version of the session format written by this build.
-pub const SESSION_VERSION: u32 = 1;
+/// Version of the session format written by this build. Version 1 (seed and progression only)
+/// is still read: it has an empty history and the embedded model.
+pub const SESSION_VERSION: u32 = 2;
 
-/// Seed and progression of the phrase being played.
+/// How many generated phrases the history keeps.
+pub const HISTORY_LEN: usize = 32;
+
+/// One generated phrase in the history: enough to play it again exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The seed it was written and humanized with.
+    pub seed: u64,
+    /// Its progression (tokens, key and mode).
+    pub progression: Progression,
+    /// Energy knob when it was written (for the editor's list).
+    pub energy: f32,
+    /// Valence knob when it was written.
+    pub valence: f32,
+}
+
+/// Seed and progression of the phrase being played, the history, and the model choice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// Format version ([`SESSION_VERSION`]).
@@ -25,6 +42,15 @@ pub struct Session {
     pub seed: u64,
     /// The progression being played, if one was loaded or generated.
     pub progression: Option<Progression>,
+    /// The last generated phrases, oldest first, at most [`HISTORY_LEN`].
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    /// Which history entry plays (None: the latest, or nothing generated yet).
+    #[serde(default)]
+    pub history_pos: Option<usize>,
+    /// A folder with a custom model chosen by the user (None: the embedded model).
+    #[serde(default)]
+    pub model_dir: Option<String>,
 }
 
 impl Default for Session {
@@ -33,6 +59,9 @@ impl Default for Session {
             version: SESSION_VERSION,
             seed: 1,
             progression: None,
+            history: Vec::new(),
+            history_pos: None,
+            model_dir: None,
         }
     }
 }
@@ -43,7 +72,7 @@ impl Session {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| format!("the saved session is not valid JSON ({e})"))?;
         match value.get("version").and_then(|v| v.as_u64()) {
-            None => return Err("the saved session has no version number".into()),
+            None | Some(0) => return Err("the saved session has no valid version number".into()),
             Some(v) if v > SESSION_VERSION as u64 => {
                 return Err(format!(
                     "the saved session was written by a newer Lofi Loom (format {v}, this one reads up to {SESSION_VERSION})"
@@ -51,13 +80,54 @@ impl Session {
             }
             Some(_) => {}
         }
-        let session: Session = serde_json::from_value(value)
+        let mut session: Session = serde_json::from_value(value)
             .map_err(|e| format!("the saved session is damaged ({e})"))?;
         if let Some(p) = &session.progression {
             p.validate()
                 .map_err(|e| format!("the saved progression is damaged: {e}"))?;
         }
+        for (i, entry) in session.history.iter().enumerate() {
+            entry
+                .progression
+                .validate()
+                .map_err(|e| format!("phrase {} of the saved history is damaged: {e}", i + 1))?;
+        }
+        if session.history.len() > HISTORY_LEN {
+            let extra = session.history.len() - HISTORY_LEN;
+            session.history.drain(..extra);
+            session.history_pos = session.history_pos.and_then(|i| i.checked_sub(extra));
+        }
+        if session
+            .history_pos
+            .is_some_and(|i| i >= session.history.len())
+        {
+            session.history_pos = None;
+        }
+        session.version = SESSION_VERSION;
         Ok(session)
+    }
+
+    /// Adds a newly generated phrase to the history (dropping the oldest beyond
+    /// [`HISTORY_LEN`]) and makes it the one playing.
+    pub fn push_history(&mut self, entry: HistoryEntry) {
+        if self.history.len() >= HISTORY_LEN {
+            self.history.remove(0);
+        }
+        self.history.push(entry);
+        self.history_pos = Some(self.history.len() - 1);
+    }
+
+    /// Records a variation of the playing phrase (same seed, knobs moved): while the newest
+    /// entry plays and has this seed, the variation replaces it, so sweeping a knob leaves one
+    /// entry instead of flooding the history; otherwise it is added like a new phrase.
+    pub fn refine_history(&mut self, entry: HistoryEntry) {
+        let newest = self.history.len().checked_sub(1);
+        match (newest, self.history.last_mut()) {
+            (Some(i), Some(last)) if self.history_pos == Some(i) && last.seed == entry.seed => {
+                *last = entry;
+            }
+            _ => self.push_history(entry),
+        }
     }
 
     /// The saved form.
@@ -96,6 +166,11 @@ impl SessionCell {
     /// A copy of the current session.
     pub fn get(&self) -> Session {
         lock(&self.shared.session).clone()
+    }
+
+    /// Reads part of the session without copying all of it (the editor, every frame).
+    pub fn read<R>(&self, f: impl FnOnce(&Session) -> R) -> R {
+        f(&lock(&self.shared.session))
     }
 
     /// Changes the session in place (the worker records new seeds and progressions).
@@ -160,15 +235,113 @@ mod tests {
             chord: Some(Chord::diatonic(Mode::Dorian, 2)),
             melody: [Step::Note(3); 8],
         };
-        Session {
-            version: 1,
+        let progression = Progression {
+            key: 9,
+            mode: Mode::Dorian,
+            bars: vec![bar; 2],
+        };
+        let mut s = Session {
+            version: SESSION_VERSION,
             seed: 42,
-            progression: Some(Progression {
-                key: 9,
-                mode: Mode::Dorian,
-                bars: vec![bar; 2],
-            }),
+            progression: Some(progression.clone()),
+            model_dir: Some("/home/me/models/my lofi".into()),
+            ..Session::default()
+        };
+        s.push_history(HistoryEntry {
+            seed: 41,
+            progression: Progression {
+                key: 2,
+                ..progression.clone()
+            },
+            energy: 0.25,
+            valence: 0.75,
+        });
+        s.push_history(HistoryEntry {
+            seed: 42,
+            progression,
+            energy: 0.5,
+            valence: 0.5,
+        });
+        s
+    }
+
+    #[test]
+    fn version_1_sessions_are_still_read() {
+        let v1 = r#"{"version": 1, "seed": 7, "progression": null}"#;
+        let s = Session::from_json(v1).expect("version 1");
+        assert_eq!(
+            s,
+            Session {
+                seed: 7,
+                ..Session::default()
+            }
+        );
+    }
+
+    #[test]
+    fn history_keeps_the_last_32_and_points_at_the_newest() {
+        let mut s = session();
+        let entry = s.history[0].clone();
+        for i in 0..40 {
+            s.push_history(HistoryEntry {
+                seed: 100 + i,
+                ..entry.clone()
+            });
         }
+        assert_eq!(s.history.len(), HISTORY_LEN);
+        assert_eq!(s.history[0].seed, 108);
+        assert_eq!(s.history[HISTORY_LEN - 1].seed, 139);
+        assert_eq!(s.history_pos, Some(HISTORY_LEN - 1));
+    }
+
+    #[test]
+    fn a_long_saved_history_keeps_its_newest_entries_and_the_one_playing() {
+        let mut s = session();
+        let entry = s.history[0].clone();
+        s.history = (0..HISTORY_LEN as u64 + 3)
+            .map(|i| HistoryEntry {
+                seed: 200 + i,
+                ..entry.clone()
+            })
+            .collect();
+        s.history_pos = Some(10);
+        let back = Session::from_json(&s.to_json()).expect("loads");
+        assert_eq!(back.history.len(), HISTORY_LEN);
+        assert_eq!(back.history[0].seed, 203);
+        assert_eq!(back.history_pos, Some(7));
+        assert_eq!(back.history[7].seed, 210);
+        // The one playing was among the dropped: none is marked.
+        s.history_pos = Some(1);
+        assert_eq!(Session::from_json(&s.to_json()).unwrap().history_pos, None);
+    }
+
+    #[test]
+    fn knob_variations_refine_the_newest_entry_instead_of_piling_up() {
+        let mut s = session();
+        let newest = s.history[1].clone();
+        for energy in [0.6, 0.7, 0.8] {
+            s.refine_history(HistoryEntry {
+                energy,
+                ..newest.clone()
+            });
+        }
+        assert_eq!(s.history.len(), 2);
+        assert_eq!((s.history[1].seed, s.history[1].energy), (42, 0.8));
+        assert_eq!(s.history_pos, Some(1));
+        // Back on the older entry, a variation is a new entry at the end.
+        s.history_pos = Some(0);
+        let older = s.history[0].clone();
+        s.refine_history(HistoryEntry {
+            energy: 0.9,
+            ..older.clone()
+        });
+        assert_eq!(s.history.len(), 3);
+        assert_eq!((s.history[2].seed, s.history[2].energy), (41, 0.9));
+        assert_eq!(s.history[0], older);
+        assert_eq!(s.history_pos, Some(2));
+        // A different seed is never folded into the newest entry.
+        s.refine_history(HistoryEntry { seed: 7, ..older });
+        assert_eq!(s.history.len(), 4);
     }
 
     #[test]
@@ -186,7 +359,11 @@ mod tests {
         assert!(cell.restore_json(&session().to_json()));
         let cases = [
             ("{not json", "not valid JSON"),
-            (r#"{"seed": 3, "progression": null}"#, "no version"),
+            (r#"{"seed": 3, "progression": null}"#, "no valid version"),
+            (
+                r#"{"version": 0, "seed": 3, "progression": null}"#,
+                "no valid version",
+            ),
             (
                 r#"{"version": 99, "seed": 3, "progression": null}"#,
                 "newer Lofi Loom",
@@ -198,6 +375,10 @@ mod tests {
             (
                 r#"{"version": 1, "seed": 3, "progression": {"key": 40, "mode": "Ionian", "bars": []}}"#,
                 "`key`",
+            ),
+            (
+                r#"{"version": 2, "seed": 3, "progression": null, "history": [{"seed": 1, "energy": 0.5, "valence": 0.5, "progression": {"key": 40, "mode": "Ionian", "bars": []}}]}"#,
+                "phrase 1 of the saved history",
             ),
         ];
         for (text, why) in cases {

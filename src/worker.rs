@@ -11,12 +11,18 @@
 //! ```
 //! The worker only sends a phrase it took from its pool of [`POOL_PHRASES`], so the audio
 //! side can never hold more phrases than the return queue can take back.
+//!
+//! The editor talks to the worker through [`Views`] (not real-time on either side): the worker
+//! publishes a [`PhraseView`] of each phrase it sends and serves [`EditorCommand`]s (restore a
+//! history entry, switch the model). Each newly written phrase joins the session's history.
 
 use crate::params::Knobs;
 use crate::phrase::Phrase;
 use crate::progression::{Progression, MAX_BARS};
 use crate::render::render_into;
-use crate::state::{lock, Session, SessionCell};
+use crate::state::{lock, HistoryEntry, Session, SessionCell};
+use crate::view::{EditorCommand, PhraseView, Views};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -68,6 +74,12 @@ impl Request {
 pub trait PhraseSource: Send {
     /// A short name for the status line, e.g. "embedded model".
     fn name(&self) -> &str;
+
+    /// Something the user should know about how the source was built (e.g. their model folder
+    /// was refused and the built-in model is used instead).
+    fn warning(&self) -> Option<String> {
+        None
+    }
 
     /// The progression for `request` with `seed`, or None when there is nothing to play. An
     /// error is a message for the user; the current phrase keeps playing.
@@ -129,6 +141,23 @@ pub fn render_session(session: &Session, knobs: &Knobs, out: &mut Phrase) -> boo
     true
 }
 
+/// Gives a phrase rendered from `session` an id and shows it to the editor (worker or main
+/// thread: allocates).
+pub fn publish_view(views: &Views, session: &Session, knobs: &Knobs, phrase: &mut Phrase) {
+    let Some(progression) = &session.progression else {
+        return;
+    };
+    let id = views.next_phrase_id();
+    phrase.set_id(id);
+    views.publish(PhraseView {
+        id,
+        seed: session.seed,
+        progression: with_overrides(progression.clone(), knobs),
+        knobs: *knobs,
+        phrase: phrase.clone(),
+    });
+}
+
 /// The audio thread's ends of the queues.
 pub struct AudioEnds {
     /// Requests to the worker.
@@ -154,6 +183,7 @@ impl Worker {
     pub fn spawn(
         session: SessionCell,
         status: Arc<Status>,
+        views: Arc<Views>,
         make_source: SourceFactory,
     ) -> std::io::Result<(Worker, AudioEnds)> {
         let (requests, request_rx) = rtrb::RingBuffer::new(REQUEST_CAPACITY);
@@ -163,6 +193,8 @@ impl Worker {
         let state = WorkerState {
             session,
             status,
+            views,
+            make_source,
             source: Box::new(LoadedProgression),
             requests: request_rx,
             phrases: phrase_tx,
@@ -176,7 +208,7 @@ impl Worker {
         };
         let thread = std::thread::Builder::new()
             .name("lofi-loom-worker".into())
-            .spawn(move || state.start(make_source))?;
+            .spawn(move || state.start())?;
         Ok((
             Worker {
                 shutdown,
@@ -203,8 +235,10 @@ impl Drop for Worker {
     }
 }
 
-/// Builds the worker's phrase source, on the worker thread.
-pub type SourceFactory = Box<dyn FnOnce() -> Result<Box<dyn PhraseSource>, String> + Send>;
+/// Builds the worker's phrase source on the worker thread, from the user's model folder if
+/// one is chosen (again each time the user picks another).
+pub type SourceFactory =
+    Box<dyn FnMut(Option<&Path>) -> Result<Box<dyn PhraseSource>, String> + Send>;
 
 /// What the worker tells the user (read by the GUI and tests; never by the audio thread).
 #[derive(Debug, Default)]
@@ -240,7 +274,8 @@ impl Status {
         self.phrases_sent.load(Ordering::Acquire)
     }
 
-    fn set_error(&self, message: Option<String>) {
+    /// Replaces the message shown to the user (None clears it).
+    pub fn set_error(&self, message: Option<String>) {
         *lock(&self.error) = message;
     }
 }
@@ -251,6 +286,10 @@ struct WorkerState {
     session: SessionCell,
     /// What the user is told.
     status: Arc<Status>,
+    /// What the editor sees, and its commands.
+    views: Arc<Views>,
+    /// Builds phrase sources.
+    make_source: SourceFactory,
     /// Where progressions come from.
     source: Box<dyn PhraseSource>,
     /// Requests from the audio thread.
@@ -274,21 +313,72 @@ struct WorkerState {
 impl WorkerState {
     /// Builds the phrase source (falling back to the loaded progression, with a message, if
     /// it cannot be built), then serves requests until shutdown.
-    fn start(mut self, make_source: SourceFactory) {
-        match make_source() {
-            Ok(source) => self.source = source,
+    fn start(mut self) {
+        let dir = self.session.get().model_dir.map(PathBuf::from);
+        self.build_source(dir.as_deref());
+        self.run();
+    }
+
+    /// Builds the source for a model folder (None: the built-in model) and tells the user what
+    /// runs and what went wrong.
+    fn build_source(&mut self, dir: Option<&Path>) {
+        match (self.make_source)(dir) {
+            Ok(source) => {
+                self.status.set_error(source.warning());
+                self.source = source;
+            }
             Err(message) => {
                 nice_plug::nice_warn!("Lofi Loom plays loaded progressions only: {message}");
                 self.status.set_error(Some(message));
+                self.source = Box::new(LoadedProgression);
             }
         }
         *lock(&self.status.source) = Some(self.source.name().to_string());
-        self.run();
+    }
+
+    /// Serves one editor command: it replaces whatever was waiting.
+    fn command(&mut self, command: EditorCommand) {
+        match command {
+            EditorCommand::Restore {
+                index,
+                entry,
+                knobs,
+            } => {
+                self.session.update(|s| {
+                    // The history may have moved on since the editor looked: trust the index
+                    // only if it still holds this entry (entries can repeat).
+                    s.history_pos = if s.history.get(index) == Some(&entry) {
+                        Some(index)
+                    } else {
+                        s.history.iter().rposition(|e| *e == entry)
+                    };
+                    s.seed = entry.seed;
+                    s.progression = Some(entry.progression.clone());
+                });
+                self.waiting = Some(Request {
+                    kind: RequestKind::Perform,
+                    knobs,
+                });
+            }
+            EditorCommand::UseModel { dir, knobs } => {
+                self.session.update(|s| {
+                    s.model_dir = dir.as_ref().map(|d| d.to_string_lossy().into_owned());
+                });
+                self.build_source(dir.as_deref());
+                self.waiting = Some(Request {
+                    kind: RequestKind::Vary,
+                    knobs,
+                });
+            }
+        }
     }
 
     fn run(mut self) {
         while !self.shutdown.load(Ordering::Acquire) {
             self.collect_returns();
+            while let Some(command) = self.views.take_command() {
+                self.command(command);
+            }
             while let Ok(request) = self.requests.pop() {
                 self.waiting = Some(match self.waiting {
                     Some(older) => older.merge(request),
@@ -333,9 +423,18 @@ impl WorkerState {
         if request.kind == RequestKind::NewSeed {
             session.seed = next_seed(session.seed);
         }
+        let mut written = None;
         if request.kind != RequestKind::Perform {
             match self.source.progression(&request, session.seed, &session) {
-                Ok(p) => session.progression = p,
+                Ok(p) => {
+                    written = p.clone().map(|progression| HistoryEntry {
+                        seed: session.seed,
+                        progression,
+                        energy: request.knobs.energy,
+                        valence: request.knobs.valence,
+                    });
+                    session.progression = p;
+                }
                 Err(message) => {
                     nice_plug::nice_warn!("Lofi Loom could not write a new phrase: {message}");
                     self.status
@@ -349,7 +448,15 @@ impl WorkerState {
             self.session.update(|s| {
                 s.seed = session.seed;
                 s.progression = session.progression.clone();
+                if let Some(entry) = written {
+                    if request.kind == RequestKind::Vary {
+                        s.refine_history(entry);
+                    } else {
+                        s.push_history(entry);
+                    }
+                }
             });
+            publish_view(&self.views, &session, &request.knobs, &mut phrase);
             self.outbox = Some(phrase);
             self.flush_outbox();
             let elapsed_us = started.elapsed().as_micros().min(u64::MAX as u128) as u64;
@@ -376,18 +483,18 @@ mod tests {
             melody: [Step::Note(0); 8],
         };
         Session {
-            version: 1,
             seed: 7,
             progression: Some(Progression {
                 key: 0,
                 mode: Mode::Ionian,
                 bars: vec![bar; 4],
             }),
+            ..Session::default()
         }
     }
 
     fn loaded() -> SourceFactory {
-        Box::new(|| Ok(Box::new(LoadedProgression)))
+        Box::new(|_| Ok(Box::new(LoadedProgression)))
     }
 
     fn wait_for_phrase(ends: &mut AudioEnds) -> Box<Phrase> {
@@ -408,7 +515,8 @@ mod tests {
     fn renders_requests_and_reuses_returned_phrases() {
         let cell = SessionCell::default();
         cell.restore(session());
-        let (worker, mut ends) = Worker::spawn(cell.clone(), Arc::default(), loaded()).unwrap();
+        let (worker, mut ends) =
+            Worker::spawn(cell.clone(), Arc::default(), Views::new(), loaded()).unwrap();
         let knobs = LofiParams::default().knobs();
         for _ in 0..3 * POOL_PHRASES {
             ends.requests
@@ -421,6 +529,7 @@ mod tests {
             assert_eq!(p.bars(), 4);
             let mut expected = Phrase::new(8);
             render_session(&session(), &knobs, &mut expected);
+            expected.set_id(p.id());
             assert_eq!(*p, expected);
             ends.returns.push(p).unwrap();
         }
@@ -431,7 +540,8 @@ mod tests {
     fn new_seed_walks_the_seed_sequence_and_is_saved() {
         let cell = SessionCell::default();
         cell.restore(session());
-        let (_worker, mut ends) = Worker::spawn(cell.clone(), Arc::default(), loaded()).unwrap();
+        let (_worker, mut ends) =
+            Worker::spawn(cell.clone(), Arc::default(), Views::new(), loaded()).unwrap();
         let knobs = LofiParams::default().knobs();
         ends.requests
             .push(Request {
@@ -450,13 +560,15 @@ mod tests {
             &knobs,
             &mut expected,
         );
+        expected.set_id(p.id());
         assert_eq!(*p, expected);
     }
 
     #[test]
     fn nothing_is_sent_without_a_loaded_progression() {
         let cell = SessionCell::default();
-        let (_worker, mut ends) = Worker::spawn(cell, Arc::default(), loaded()).unwrap();
+        let (_worker, mut ends) =
+            Worker::spawn(cell, Arc::default(), Views::new(), loaded()).unwrap();
         let knobs = LofiParams::default().knobs();
         ends.requests
             .push(Request {
@@ -473,8 +585,9 @@ mod tests {
         let cell = SessionCell::default();
         cell.restore(session());
         let status = Arc::new(Status::default());
-        let failing: SourceFactory = Box::new(|| Err("the model file is damaged".into()));
-        let (_worker, mut ends) = Worker::spawn(cell, status.clone(), failing).unwrap();
+        let failing: SourceFactory = Box::new(|_| Err("the model file is damaged".into()));
+        let (_worker, mut ends) =
+            Worker::spawn(cell, status.clone(), Views::new(), failing).unwrap();
         let knobs = LofiParams::default().knobs();
         ends.requests
             .push(Request {
@@ -487,6 +600,132 @@ mod tests {
         assert_eq!(status.source().as_deref(), Some("loaded progression"));
         assert_eq!(status.error().as_deref(), Some("the model file is damaged"));
         assert_eq!(status.phrases_sent(), 1);
+    }
+
+    /// A source that writes the session's progression transposed by the seed, so each seed
+    /// gives a different, predictable progression.
+    struct Transposing;
+
+    impl PhraseSource for Transposing {
+        fn name(&self) -> &str {
+            "transposing"
+        }
+
+        fn progression(
+            &mut self,
+            _request: &Request,
+            seed: u64,
+            _session: &Session,
+        ) -> Result<Option<Progression>, String> {
+            let mut p = session().progression.unwrap();
+            p.key = (seed % 12) as u8;
+            Ok(Some(p))
+        }
+    }
+
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn written_phrases_join_the_history_and_are_shown_to_the_editor() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let views = Views::new();
+        let source: SourceFactory = Box::new(|_| Ok(Box::new(Transposing)));
+        let (_worker, mut ends) =
+            Worker::spawn(cell.clone(), Arc::default(), views.clone(), source).unwrap();
+        let mut knobs = LofiParams::default().knobs();
+        knobs.energy = 0.25;
+        let mut seeds = Vec::new();
+        for kind in [
+            RequestKind::NewSeed,
+            RequestKind::NewSeed,
+            RequestKind::Perform,
+        ] {
+            ends.requests.push(Request { kind, knobs }).unwrap();
+            let p = wait_for_phrase(&mut ends);
+            let view = views.latest().expect("a view");
+            assert_eq!(view.id, p.id());
+            assert_ne!(view.id, crate::view::NO_PHRASE);
+            assert_eq!(view.phrase, *p);
+            assert_eq!(view.seed, cell.get().seed);
+            assert_eq!(view.progression.key, (cell.get().seed % 12) as u8);
+            seeds.push(cell.get().seed);
+            ends.returns.push(p).unwrap();
+        }
+        // Two phrases were written (Perform only re-renders): two history entries.
+        let s = cell.get();
+        let history: Vec<_> = s.history.iter().map(|e| (e.seed, e.energy)).collect();
+        assert_eq!(history, [(seeds[0], 0.25), (seeds[1], 0.25)]);
+        assert_eq!(s.history_pos, Some(1));
+        assert_eq!(s.history[0].progression.key, (seeds[0] % 12) as u8);
+
+        // Back to the first entry: its seed and progression play again, exactly.
+        views.send(EditorCommand::Restore {
+            index: 0,
+            entry: s.history[0].clone(),
+            knobs,
+        });
+        let p = wait_for_phrase(&mut ends);
+        let mut expected = Phrase::new(8);
+        let restored = Session {
+            seed: seeds[0],
+            progression: Some(s.history[0].progression.clone()),
+            ..Session::default()
+        };
+        render_session(&restored, &knobs, &mut expected);
+        expected.set_id(p.id());
+        assert_eq!(*p, expected);
+        let s = cell.get();
+        assert_eq!(
+            (s.seed, s.history_pos, s.history.len()),
+            (seeds[0], Some(0), 2)
+        );
+    }
+
+    #[test]
+    fn choosing_a_model_rebuilds_the_source_saves_the_choice_and_reports_problems() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let status = Arc::new(Status::default());
+        let views = Views::new();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let source: SourceFactory = Box::new(move |dir| {
+            lock(&log).push(dir.map(Path::to_path_buf));
+            match dir {
+                Some(d) if d.ends_with("broken") => Err(format!("{} is broken", d.display())),
+                _ => Ok(Box::new(Transposing)),
+            }
+        });
+        let (_worker, mut ends) =
+            Worker::spawn(cell.clone(), status.clone(), views.clone(), source).unwrap();
+        let knobs = LofiParams::default().knobs();
+        wait_until("source built", || status.source().is_some());
+        views.send(EditorCommand::UseModel {
+            dir: Some(PathBuf::from("/models/broken")),
+            knobs,
+        });
+        wait_until("model refused", || status.error().is_some());
+        assert_eq!(status.error().as_deref(), Some("/models/broken is broken"));
+        assert_eq!(cell.get().model_dir.as_deref(), Some("/models/broken"));
+        // The session's own progression still plays (Vary on the fallback source).
+        let p = wait_for_phrase(&mut ends);
+        assert_eq!(p.bars(), 4);
+        ends.returns.push(p).unwrap();
+        views.send(EditorCommand::UseModel { dir: None, knobs });
+        wait_until("error cleared", || status.error().is_none());
+        assert_eq!(status.source().as_deref(), Some("transposing"));
+        assert_eq!(cell.get().model_dir, None);
+        assert_eq!(
+            *lock(&asked),
+            [None, Some(PathBuf::from("/models/broken")), None]
+        );
     }
 
     #[test]

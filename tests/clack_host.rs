@@ -157,6 +157,8 @@ fn test_params() -> Value {
         "melody_channel": {"i32": 3},
         "melody_octave": {"i32": 0},
         "bypass": {"bool": false},
+        "lock-chords": {"bool": false},
+        "lock-rhythm": {"bool": false},
     })
 }
 
@@ -209,9 +211,20 @@ fn parse_saved(bytes: &[u8]) -> (Value, Value) {
     (state, session)
 }
 
+/// A session as this build saves it: `session` (written in format 1, as [`SESSION_JSON`])
+/// upgraded to format 2, which adds an empty history and no custom model.
+fn saved_form(session: &str) -> Value {
+    let mut v: Value = serde_json::from_str(session).expect("the session is JSON");
+    v["version"] = json!(2);
+    v["history"] = json!([]);
+    v["history_pos"] = Value::Null;
+    v["model_dir"] = Value::Null;
+    v
+}
+
 /// The session a fresh plugin saves: nothing loaded.
 fn empty_session() -> Value {
-    json!({"version": 1, "seed": 1, "progression": null})
+    saved_form(r#"{"version": 1, "seed": 1, "progression": null}"#)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1496,7 +1509,7 @@ fn the_built_plugin_plays_exact_samples_in_a_clap_host() {
     check_ports(&mut instance);
 
     // Before activation, as a host reopening a project does.
-    let session: Value = serde_json::from_str(SESSION_JSON).expect("the session is JSON");
+    let session = saved_form(SESSION_JSON);
     load_state(&mut instance, &state_bytes(&json_string(SESSION_JSON)))
         .expect("the hand-written state loads");
     assert!(
@@ -1564,7 +1577,7 @@ fn corrupt_sessions_never_crash_and_keep_the_phrase_or_start_afresh() {
     let entry = load_entry();
     let clock = RUNS[1].0;
     let good = state_bytes(&json_string(SESSION_JSON));
-    let good_session: Value = serde_json::from_str(SESSION_JSON).expect("the session is JSON");
+    let good_session = saved_form(SESSION_JSON);
     let newer = SESSION_JSON.replacen("\"version\":1", "\"version\":99", 1);
     let bad_key = SESSION_JSON.replacen("\"key\":0", "\"key\":40", 1);
     let truncated = {
@@ -1652,5 +1665,49 @@ fn corrupt_sessions_never_crash_and_keep_the_phrase_or_start_afresh() {
             empty_session()["seed"],
             "{what}: a fresh seed"
         );
+        let history = written["history"].as_array().expect("a history");
+        assert_eq!(
+            history.len(),
+            1,
+            "{what}: the written phrase is in the history"
+        );
+        assert_eq!(history[0]["seed"], written["seed"], "{what}");
+        assert_eq!(history[0]["progression"], written["progression"], "{what}");
+        assert_eq!(written["history_pos"], json!(0), "{what}");
     }
+}
+
+/// A project saved with a history and a custom model folder reopens with both, unchanged:
+/// back/forward and the model choice survive a save and reload (even when the folder is gone,
+/// the choice stays; the worker falls back to the built-in model and says why).
+#[test]
+fn history_and_model_folder_round_trip_through_the_host() {
+    let entry = load_entry();
+    let mut session = saved_form(SESSION_JSON);
+    let progression = session["progression"].clone();
+    let mut older = progression.clone();
+    older["key"] = json!(7);
+    older["mode"] = json!("Dorian");
+    session["history"] = json!([
+        {"seed": 5, "progression": older, "energy": 0.25, "valence": 0.75},
+        {"seed": 42, "progression": progression, "energy": 0.5, "valence": 0.5},
+    ]);
+    session["history_pos"] = json!(0);
+    session["model_dir"] = json!("/nonexistent/my lofi model");
+    let bytes = state_bytes(&json_string(&session.to_string()));
+
+    let mut instance = new_instance(entry);
+    load_state(&mut instance, &bytes).expect("the state loads");
+    let saved_bytes = save_state(&mut instance);
+    let (_, saved) = parse_saved(&saved_bytes);
+    assert_eq!(
+        saved, session,
+        "history, position and model folder round-trip"
+    );
+    drop(instance);
+
+    let mut reopened = new_instance(entry);
+    load_state(&mut reopened, &saved_bytes).expect("the saved state loads");
+    let (_, again) = parse_saved(&save_state(&mut reopened));
+    assert_eq!(again, session, "and survive a second save");
 }

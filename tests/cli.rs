@@ -786,3 +786,150 @@ fn the_model_writes_a_phrase_the_seed_reproduces() {
         "another seed, another phrase"
     );
 }
+
+/// `--model` uses a model folder (here a copy of the built-in one: the same phrase) and
+/// refuses a broken one by name; `--temperature` and `--top-p` change the phrase and are
+/// range-checked.
+#[test]
+fn model_folder_temperature_and_top_p() {
+    let dir = TempDir::new("model");
+    let models = dir.file("my model");
+    std::fs::create_dir_all(&models).expect("model dir");
+    for name in [
+        "lofi_loom_bar.onnx",
+        "lofi_loom_mode.onnx",
+        "lofi_loom_model.json",
+    ] {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(name);
+        std::fs::copy(from, Path::new(&models).join(name)).expect("copy model");
+    }
+    let out = dir.file("x.mid");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["render", "--seed", "5", "--bars", "4", "--json", "-o", &out];
+        args.extend_from_slice(extra);
+        lofi(&args)
+    };
+    let built_in = run(&[]);
+    assert_eq!(built_in.code, 0, "{}", built_in.stderr);
+    let copy = run(&["--model", &models]);
+    assert_eq!(copy.code, 0, "{}", copy.stderr);
+    assert_eq!(
+        copy.stdout, built_in.stdout,
+        "a copy of the model writes the same"
+    );
+    let cool = run(&["--temperature", "0.3"]);
+    assert_eq!(cool.code, 0, "{}", cool.stderr);
+    assert_ne!(cool.stdout, built_in.stdout);
+    let narrow = run(&["--top-p", "0.5"]);
+    assert_eq!(narrow.code, 0, "{}", narrow.stderr);
+    assert_ne!(narrow.stdout, built_in.stdout);
+
+    std::fs::remove_file(Path::new(&models).join("lofi_loom_mode.onnx")).expect("remove");
+    let broken = run(&["--model", &models]);
+    assert_eq!(broken.code, 2, "{}", broken.stderr);
+    assert!(
+        broken.stderr.contains("my model") && broken.stderr.contains("lofi_loom_mode.onnx"),
+        "{}",
+        broken.stderr
+    );
+    for (opt, value) in [("--temperature", "0"), ("--top-p", "1.5"), ("--top-p", "x")] {
+        let bad = run(&[opt, value]);
+        assert_eq!(bad.code, 2, "{opt} {value}");
+        assert!(bad.stderr.contains(opt), "{}", bad.stderr);
+    }
+}
+
+/// The editor's Export writes the very bytes `render` writes for the same phrase: the worker
+/// writes seed 7 with the embedded model for the same knob values, the editor's file writer
+/// saves what the engine published, and the two files are compared byte for byte.
+#[test]
+fn the_editor_export_writes_the_same_bytes_as_render() {
+    use lofi_loom::decoder::NeuralSource;
+    use lofi_loom::editor::files::{write_phrase, Date};
+    use lofi_loom::params::LofiParams;
+    use lofi_loom::state::{Session, SessionCell};
+    use lofi_loom::view::{HostView, Views};
+    use lofi_loom::worker::{PhraseSource, Request, RequestKind, SourceFactory, Worker};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let cli = render_ok(&[
+        "--energy",
+        "0.3",
+        "--valence",
+        "0.7",
+        "--bars",
+        "8",
+        "--seed",
+        "7",
+        "--bpm",
+        "82",
+        "--swing",
+        "30",
+        "--humanize",
+        "40",
+    ]);
+
+    let cell = SessionCell::default();
+    cell.restore(Session {
+        seed: 7,
+        ..Session::default()
+    });
+    let views = Views::new();
+    let factory: SourceFactory = Box::new(|dir| match NeuralSource::load(dir) {
+        Ok(source) => Ok(Box::new(source) as Box<dyn PhraseSource>),
+        Err(e) => Err(e.to_string()),
+    });
+    let (_worker, mut ends) =
+        Worker::spawn(cell.clone(), Arc::default(), views.clone(), factory).expect("worker");
+    let mut knobs = LofiParams::default().knobs();
+    knobs.energy = 0.3;
+    knobs.valence = 0.7;
+    knobs.bars = 8;
+    knobs.swing_pct = 30.0;
+    knobs.humanize_pct = 40.0;
+    ends.requests
+        .push(Request {
+            kind: RequestKind::Vary,
+            knobs,
+        })
+        .expect("request");
+    let started = Instant::now();
+    let phrase = loop {
+        if let Ok(p) = ends.phrases.pop() {
+            break p;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the worker wrote nothing"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let view = views.phrase(phrase.id()).expect("the phrase's view");
+    assert_eq!(view.seed, 7);
+
+    let dir = TempDir::new("export");
+    let host = HostView {
+        playing: true,
+        tempo_bpm: Some(82.0),
+        time_sig: Some((4, 4)),
+        cursor_bars: Some(0.0),
+    };
+    let date = Date {
+        year: 2026,
+        month: 11,
+        day: 21,
+    };
+    let path = write_phrase(Path::new(&dir.file("Lofi Loom")), &view, &host, date).expect("saved");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    assert!(
+        name.starts_with("2026-11-21 ") && name.ends_with(" 82bpm e0.3 v0.7 seed7.mid"),
+        "{name}"
+    );
+    assert_eq!(std::fs::read(&path).expect("the exported file"), cli);
+}

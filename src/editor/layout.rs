@@ -1,0 +1,139 @@
+//! Where everything goes, in logical points, for a window of a given size. Computed, not
+//! flowed, so the Regenerate button sits at a known place ([`REGENERATE`]) that tests (and
+//! users' muscle memory) can rely on at any window size.
+//!
+//! ```text
+//! ┌ header: title · [Regenerate] · mode · ◀ history ▶ · seed ·········· drag · Export ┐
+//! ├ mood: XY pad ┬ chords: key, chord line, next ────────────────────────────────────┤
+//! │  Energy      ├ piano roll (grows with the window) ─────────────────────────────────┤
+//! │  Valence     ├ shape: swing, humanize, length, key, mode, locks, parts ────────────┤
+//! ├ model folder ┘                                                                     │
+//! └ status: model, last generation, problems, exported file ───────────────────────────┘
+//! ```
+
+use egui::{pos2, vec2, Rect, Vec2};
+
+/// Smallest window the layout is made for.
+pub const MIN_SIZE: (f32, f32) = (800.0, 580.0);
+/// Outer margin.
+pub const MARGIN: f32 = 14.0;
+/// Gap between cards.
+pub const GAP: f32 = 10.0;
+/// Height of the header band.
+pub const HEADER_HEIGHT: f32 = 56.0;
+/// Height of the status bar.
+pub const STATUS_HEIGHT: f32 = 50.0;
+/// Width of the left (mood) column.
+pub const LEFT_WIDTH: f32 = 276.0;
+/// Height of the mood card (XY pad, Energy, Valence).
+pub const MOOD_HEIGHT: f32 = 350.0;
+/// Height of the chord card.
+pub const CHORDS_HEIGHT: f32 = 92.0;
+/// Height of the shape card (the other settings).
+pub const SHAPE_HEIGHT: f32 = 168.0;
+
+/// The Regenerate button, in logical points from the window's top-left corner. Anchored to
+/// the top-left, so it is here at every window size.
+pub const REGENERATE: Rect = Rect {
+    min: pos2(150.0, 10.0),
+    max: pos2(300.0, 46.0),
+};
+
+/// The Regenerate button's rectangle (see [`REGENERATE`]).
+pub fn regenerate_rect() -> Rect {
+    REGENERATE
+}
+
+/// The regions of the window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layout {
+    /// Title, Regenerate, regenerate mode, history, seed, export and drag.
+    pub header: Rect,
+    /// The XY pad with Energy and Valence.
+    pub mood: Rect,
+    /// The custom model folder.
+    pub model: Rect,
+    /// Key, chord line and the phrase queued next.
+    pub chords: Rect,
+    /// The piano roll.
+    pub roll: Rect,
+    /// Swing, humanize, length, key, mode, swap, locks and parts.
+    pub shape: Rect,
+    /// Model, generation time, problems, the last exported file.
+    pub status: Rect,
+}
+
+impl Layout {
+    /// The layout for a window of `size` logical points (smaller sizes are laid out as
+    /// [`MIN_SIZE`] and clipped).
+    pub fn new(size: Vec2) -> Layout {
+        let w = size.x.max(MIN_SIZE.0);
+        let h = size.y.max(MIN_SIZE.1);
+        let header = Rect::from_min_size(pos2(0.0, 0.0), vec2(w, HEADER_HEIGHT));
+        let status = Rect::from_min_max(pos2(0.0, h - STATUS_HEIGHT), pos2(w, h));
+        let top = HEADER_HEIGHT;
+        let bottom = h - STATUS_HEIGHT - GAP;
+        let left = Rect::from_min_max(pos2(MARGIN, top), pos2(MARGIN + LEFT_WIDTH, bottom));
+        let mood = Rect::from_min_size(left.min, vec2(LEFT_WIDTH, MOOD_HEIGHT));
+        let model = Rect::from_min_max(pos2(left.left(), mood.bottom() + GAP), left.max);
+        let right = Rect::from_min_max(pos2(left.right() + GAP, top), pos2(w - MARGIN, bottom));
+        let chords = Rect::from_min_size(right.min, vec2(right.width(), CHORDS_HEIGHT));
+        let shape = Rect::from_min_max(pos2(right.left(), bottom - SHAPE_HEIGHT), right.max);
+        let roll = Rect::from_min_max(
+            pos2(right.left(), chords.bottom() + GAP),
+            pos2(right.right(), shape.top() - GAP),
+        );
+        Layout {
+            header,
+            mood,
+            model,
+            chords,
+            roll,
+            shape,
+            status,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_window_fits_every_region() {
+        let (w, h) = crate::params::EDITOR_SIZE;
+        let l = Layout::new(vec2(w as f32, h as f32));
+        // 620 high: status 570..620, body bottom 560; shape 392..560; roll 158..382.
+        assert_eq!(
+            l.status,
+            Rect::from_min_max(pos2(0.0, 570.0), pos2(900.0, 620.0))
+        );
+        assert_eq!(
+            l.shape,
+            Rect::from_min_max(pos2(300.0, 392.0), pos2(886.0, 560.0))
+        );
+        assert_eq!(
+            l.roll,
+            Rect::from_min_max(pos2(300.0, 158.0), pos2(886.0, 382.0))
+        );
+        assert_eq!(
+            l.mood,
+            Rect::from_min_max(pos2(14.0, 56.0), pos2(290.0, 406.0))
+        );
+        assert_eq!(
+            l.model,
+            Rect::from_min_max(pos2(14.0, 416.0), pos2(290.0, 560.0))
+        );
+        assert!(l.header.contains_rect(REGENERATE));
+    }
+
+    #[test]
+    fn a_larger_window_gives_the_room_to_the_piano_roll() {
+        let l = Layout::new(vec2(1200.0, 800.0));
+        assert_eq!(
+            l.roll,
+            Rect::from_min_max(pos2(300.0, 158.0), pos2(1186.0, 562.0))
+        );
+        assert_eq!(regenerate_rect(), REGENERATE);
+    }
+}
