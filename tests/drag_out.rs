@@ -429,17 +429,51 @@ fn path_of_uri(uri: &str) -> PathBuf {
     PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }
 
+/// One drag under test on display `x` (which the test keeps, so it outlives all of this): the
+/// phrase file, an XDND target answering with `answer`, and the pointer pressed at [`START`]
+/// with the drag started from there.
+struct Scene {
+    receiver: Receiver,
+    pointer: Pointer,
+    drag: FileDrag,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    /// Bind it (`dir: _dir`) to keep the file until the test ends.
+    dir: TempDir,
+}
+
+impl Scene {
+    fn start(x: &Xvfb, name: &str, answer: Answer) -> Scene {
+        let dir = TempDir::new(name);
+        let (path, bytes) = write_phrase(&dir);
+        let receiver = Receiver::start(x.display(), answer);
+        let pointer = Pointer::new(x.display());
+        pointer.move_to(START);
+        pointer.press();
+        let drag = dragout::start_file_drag_on(x.display(), &path).expect("the drag starts");
+        Scene {
+            receiver,
+            pointer,
+            drag,
+            path,
+            bytes,
+            dir,
+        }
+    }
+}
+
 #[test]
 fn a_file_dropped_on_an_aware_window_arrives_as_its_uri() {
     let x = Xvfb::start();
-    let dir = TempDir::new("drop");
-    let (path, bytes) = write_phrase(&dir);
-    let receiver = Receiver::start(x.display(), Answer::Accept);
-    let pointer = Pointer::new(x.display());
-
-    pointer.move_to(START);
-    pointer.press();
-    let drag = dragout::start_file_drag_on(x.display(), &path).expect("the drag starts");
+    let Scene {
+        receiver,
+        pointer,
+        drag,
+        path,
+        bytes,
+        dir: _dir,
+        ..
+    } = Scene::start(&x, "drop", Answer::Accept);
     assert_eq!(drag.state(), DragState::InProgress);
     pointer.glide(START, OVER_CLIENT);
     wait_for_position(&receiver, OVER_CLIENT);
@@ -489,14 +523,15 @@ fn a_file_dropped_on_an_aware_window_arrives_as_its_uri() {
 #[test]
 fn releasing_over_a_window_that_is_not_aware_cancels() {
     let x = Xvfb::start();
-    let dir = TempDir::new("cancel");
-    let (path, bytes) = write_phrase(&dir);
-    let receiver = Receiver::start(x.display(), Answer::Accept);
-    let pointer = Pointer::new(x.display());
-
-    pointer.move_to(START);
-    pointer.press();
-    let drag = dragout::start_file_drag_on(x.display(), &path).expect("the drag starts");
+    let Scene {
+        receiver,
+        pointer,
+        drag,
+        path,
+        bytes,
+        dir: _dir,
+        ..
+    } = Scene::start(&x, "cancel", Answer::Accept);
     // Over the aware window first, so leaving it is part of the test.
     pointer.glide(START, OVER_CLIENT);
     wait_for_position(&receiver, OVER_CLIENT);
@@ -517,14 +552,13 @@ fn releasing_over_a_window_that_is_not_aware_cancels() {
 #[test]
 fn releasing_over_the_root_without_a_target_cancels() {
     let x = Xvfb::start();
-    let dir = TempDir::new("root");
-    let (path, _) = write_phrase(&dir);
-    let receiver = Receiver::start(x.display(), Answer::Accept);
-    let pointer = Pointer::new(x.display());
-
-    pointer.move_to(START);
-    pointer.press();
-    let drag = dragout::start_file_drag_on(x.display(), &path).expect("the drag starts");
+    let Scene {
+        receiver,
+        pointer,
+        drag,
+        dir: _dir,
+        ..
+    } = Scene::start(&x, "root", Answer::Accept);
     pointer.glide(START, (START.0 + 50, START.1 + 50));
     pointer.release();
 
@@ -536,14 +570,13 @@ fn releasing_over_the_root_without_a_target_cancels() {
 #[test]
 fn a_target_that_refuses_gets_leave_instead_of_drop() {
     let x = Xvfb::start();
-    let dir = TempDir::new("refuse");
-    let (path, _) = write_phrase(&dir);
-    let receiver = Receiver::start(x.display(), Answer::Refuse);
-    let pointer = Pointer::new(x.display());
-
-    pointer.move_to(START);
-    pointer.press();
-    let drag = dragout::start_file_drag_on(x.display(), &path).expect("the drag starts");
+    let Scene {
+        receiver,
+        pointer,
+        drag,
+        dir: _dir,
+        ..
+    } = Scene::start(&x, "refuse", Answer::Refuse);
     pointer.glide(START, OVER_CLIENT);
     wait_for_position(&receiver, OVER_CLIENT);
     pointer.release();
@@ -560,14 +593,13 @@ fn a_target_that_refuses_gets_leave_instead_of_drop() {
 #[test]
 fn no_position_is_sent_before_the_last_one_is_answered() {
     let x = Xvfb::start();
-    let dir = TempDir::new("status");
-    let (path, _) = write_phrase(&dir);
-    let receiver = Receiver::start(x.display(), Answer::OneAtATime);
-    let pointer = Pointer::new(x.display());
-
-    pointer.move_to(START);
-    pointer.press();
-    let drag = dragout::start_file_drag_on(x.display(), &path).expect("the drag starts");
+    let Scene {
+        receiver,
+        pointer,
+        drag,
+        dir: _dir,
+        ..
+    } = Scene::start(&x, "status", Answer::OneAtATime);
     pointer.glide(START, OVER_CLIENT);
     let first = wait_for("a first position", || {
         receiver.seen().positions.first().map(|p| p.1)
