@@ -855,7 +855,7 @@ fn a_degenerate_phrase_is_decoded_again_from_the_continued_stream() {
         // straight off the documented stream.
         assert_eq!(&d.bar_uniforms[..8], &uniform_round(seed, z_dim, 8, 0)[..]);
         let mut last = first;
-        for round in 1..=generated.redraws as usize {
+        for round in 1..=generated.redraws {
             let uniforms = uniform_round(seed, z_dim, 8, round);
             last = g
                 .decode_with(&DecodeInputs {
