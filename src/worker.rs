@@ -689,6 +689,43 @@ mod tests {
     }
 
     #[test]
+    fn restoring_a_repeated_entry_marks_the_one_chosen() {
+        let cell = SessionCell::default();
+        let mut s = session();
+        let entry = HistoryEntry {
+            seed: 9,
+            progression: s.progression.clone().unwrap(),
+            energy: 0.5,
+            valence: 0.5,
+        };
+        s.push_history(entry.clone());
+        s.push_history(entry.clone());
+        cell.restore(s);
+        let views = Views::new();
+        let source: SourceFactory = Box::new(|_| Ok(Box::new(Transposing)));
+        let (_worker, mut ends) =
+            Worker::spawn(cell.clone(), Arc::default(), views.clone(), source).unwrap();
+        views.send(EditorCommand::Restore {
+            index: 0,
+            entry: entry.clone(),
+            knobs: LofiParams::default().knobs(),
+        });
+        let p = wait_for_phrase(&mut ends);
+        assert_eq!(views.latest().map(|v| v.id), Some(p.id()));
+        assert_eq!(cell.get().history_pos, Some(0));
+        // An index the history no longer holds falls back to the newest equal entry.
+        ends.returns.push(p).unwrap();
+        views.send(EditorCommand::Restore {
+            index: 7,
+            entry,
+            knobs: LofiParams::default().knobs(),
+        });
+        let p = wait_for_phrase(&mut ends);
+        assert_eq!(views.latest().map(|v| v.id), Some(p.id()));
+        assert_eq!(cell.get().history_pos, Some(1));
+    }
+
+    #[test]
     fn choosing_a_model_rebuilds_the_source_saves_the_choice_and_reports_problems() {
         let cell = SessionCell::default();
         cell.restore(session());
