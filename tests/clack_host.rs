@@ -24,6 +24,9 @@
 //! The debug build of the plugin aborts on any allocation inside `process()`
 //! (`assert_process_allocs`), so getting to the end is also that check.
 
+#[path = "common/plugin_binary.rs"]
+mod plugin_binary;
+
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
 use clack_extensions::note_ports::{NotePortInfoBuffer, PluginNotePorts};
@@ -41,7 +44,6 @@ use clack_host::utils::{BeatTime, SecondsTime};
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::ffi::CStr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
@@ -347,25 +349,6 @@ impl HostHandlers for TestHost {
     }
 }
 
-/// The plugin binary cargo built for this test run. Integration tests depend on the package's
-/// library target, which rustc builds with all its crate types (`cdylib` and `lib`) at once into
-/// `target/<profile>/deps/`, next to the test executable. Only `cargo build` copies the `cdylib`
-/// up to `target/<profile>/`, so that copy may be stale: it is the fallback, not the choice.
-fn plugin_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let deps = exe.parent().expect("the test executable's directory");
-    let profile = deps.parent().expect("the profile directory");
-    let name = format!(
-        "{}lofi_loom{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    [deps.join(&name), profile.join(&name)]
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("no {name} next to {}", exe.display()))
-}
-
 /// The plugin's CLAP entry, loaded on first use and never unloaded, as most hosts keep plugin
 /// binaries loaded. Unloading is not safe yet: nice-plug calls `thread::current()` (in the
 /// plugin's own copy of std) on the thread that creates an instance, which registers a pthread-key
@@ -375,7 +358,7 @@ fn plugin_binary() -> PathBuf {
 fn load_entry() -> &'static PluginEntry {
     static ENTRY: OnceLock<PluginEntry> = OnceLock::new();
     ENTRY.get_or_init(|| {
-        let path = plugin_binary();
+        let path = plugin_binary::plugin_binary();
         // SAFETY: the library is this package's own plugin, built by cargo for this test run;
         // loading it runs only its CLAP entry's `init`.
         unsafe { PluginEntry::load(&path) }

@@ -12,6 +12,9 @@
 //! * voicings follow the rule in `theory.rs`: ii–V–I in C is Dm9 C4 E4 F4 A4, G13 B3 E4 F4 A4,
 //!   Cmaj9 B3 D4 E4 G4 (worked out by hand in theory's own tests).
 
+#[path = "common/tempdir.rs"]
+mod tempdir;
+
 use lofi_loom::phrase::Phrase;
 use lofi_loom::progression::Progression;
 use lofi_loom::render::{self, RenderSettings};
@@ -20,9 +23,9 @@ use lofi_loom::sim::{Recorder, SimTransport};
 use lofi_loom::theory::{self, Register, Voicing};
 use midly::num::u24;
 use midly::{Format, MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use tempdir::TempDir;
 
 /// A note as the file holds it: (start tick, end tick, key, velocity, channel 0–15).
 type FileNote = (u64, u64, u8, u8, u8);
@@ -59,31 +62,6 @@ fn fixture(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
-}
-
-/// A fresh directory under the system temp dir (its path), removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("lofi-loom-cli-{}-{test}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Runs `render` with `args` plus `-o <temp>/out.mid`, expects success, returns the file.

@@ -10,6 +10,9 @@
 //! * determinism, variety and steering of generation, and clear errors for broken custom
 //!   models.
 
+#[path = "common/tempdir.rs"]
+mod tempdir;
+
 use lofi_loom::decoder::{
     degenerate, rhythm, rhythm_of, DecodeInputs, Draws, GenerateParams, Generator, ModeInput,
     Model, RhythmRow, BAR_GRAPH_FILE, DECODER_STREAM, MAX_REDRAWS, MODEL_META_FILE,
@@ -21,8 +24,8 @@ use lofi_loom::progression::{tokens, Bar, Mode, Progression, MAX_BARS, STEPS_PER
 use lofi_loom::render::{render, PartSettings, RenderSettings};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use tempdir::TempDir;
 
 /// The model folder the embedded model and the parity fixture come from; keep it the same as
 /// `embedded_model_dir!` in `src/decoder.rs`.
@@ -968,40 +971,26 @@ fn bad_parameters_are_errors_not_panics() {
 // ---------------------------------------------------------------------------------------------
 // Custom models.
 
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "lofi-loom-decoder-{}-{test}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
+/// Filling a temp dir with model files.
+trait ModelFiles {
     /// Copies a file of the reference model folder in, optionally under another name.
+    fn copy(&self, from: &str, to: &str);
+    /// Writes a file.
+    fn write(&self, name: &str, bytes: &[u8]);
+}
+
+impl ModelFiles for TempDir {
     fn copy(&self, from: &str, to: &str) {
-        std::fs::copy(path(MODEL_DIR).join(from), self.0.join(to)).expect("copy");
+        std::fs::copy(path(MODEL_DIR).join(from), self.path().join(to)).expect("copy");
     }
 
     fn write(&self, name: &str, bytes: &[u8]) {
-        std::fs::write(self.0.join(name), bytes).expect("write");
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        std::fs::write(self.path().join(name), bytes).expect("write");
     }
 }
 
 fn from_dir_error(dir: &TempDir) -> String {
-    Model::from_dir(&dir.0).expect_err("must be refused").0
+    Model::from_dir(dir.path()).expect_err("must be refused").0
 }
 
 #[test]
@@ -1010,9 +999,9 @@ fn a_complete_copy_of_the_model_loads() {
     for f in [BAR_GRAPH_FILE, MODE_GRAPH_FILE, MODEL_META_FILE] {
         dir.copy(f, f);
     }
-    let model = Model::from_dir(&dir.0).expect("loads");
+    let model = Model::from_dir(dir.path()).expect("loads");
     assert_eq!(model.meta().z_dim, 16);
-    let (used, why) = Model::custom_or_embedded(Some(&dir.0)).expect("loads");
+    let (used, why) = Model::custom_or_embedded(Some(dir.path())).expect("loads");
     assert!(why.is_none());
     assert!(!Arc::ptr_eq(&used, &embedded()));
 }
@@ -1029,7 +1018,7 @@ fn missing_files_are_named() {
     let e = from_dir_error(&dir);
     assert!(e.contains(MODE_GRAPH_FILE), "{e}");
     // The plugin falls back to the embedded model and keeps the reason.
-    let (used, why) = Model::custom_or_embedded(Some(&dir.0)).expect("embedded loads");
+    let (used, why) = Model::custom_or_embedded(Some(dir.path())).expect("embedded loads");
     assert!(Arc::ptr_eq(&used, &embedded()));
     assert!(why.expect("a reason").0.contains(MODE_GRAPH_FILE));
 }

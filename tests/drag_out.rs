@@ -14,6 +14,8 @@
 
 #![cfg(target_os = "linux")]
 
+#[path = "common/tempdir.rs"]
+mod tempdir;
 #[path = "common/xvfb.rs"]
 mod xvfb;
 
@@ -28,6 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tempdir::TempDir;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
@@ -356,27 +359,6 @@ impl Pointer {
     }
 }
 
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("lofi-loom-drag-{}-{test}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The `.mid` bytes of the ii–V–I fixture, rendered and exported as the plugin does.
 fn phrase_file() -> Vec<u8> {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ii-v-i.json");
@@ -388,7 +370,7 @@ fn phrase_file() -> Vec<u8> {
 
 /// Writes the phrase file as `My Phrase.mid` in `dir` (a space, to exercise encoding).
 fn write_phrase(dir: &TempDir) -> (PathBuf, Vec<u8>) {
-    let path = dir.0.join("My Phrase.mid");
+    let path = dir.path().join("My Phrase.mid");
     let bytes = phrase_file();
     std::fs::write(&path, &bytes).expect("write the phrase");
     (path, bytes)

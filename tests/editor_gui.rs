@@ -16,6 +16,8 @@
 
 #![cfg(target_os = "linux")]
 
+#[path = "common/plugin_binary.rs"]
+mod plugin_binary;
 #[path = "common/xvfb.rs"]
 mod xvfb;
 
@@ -36,7 +38,7 @@ use clack_host::utils::{BeatTime, SecondsTime};
 use lofi_loom::editor::layout::REGENERATE;
 use serde_json::json;
 use std::ffi::CStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -170,23 +172,6 @@ impl HostHandlers for TestHost {
             .register::<HostParams>()
             .register::<HostGui>();
     }
-}
-
-/// The plugin binary cargo built for this test run (see `tests/clack_host.rs`: the `cdylib`
-/// in `deps/` is the fresh one; the copy one level up is a fallback).
-fn plugin_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let deps = exe.parent().expect("the test executable's directory");
-    let profile = deps.parent().expect("the profile directory");
-    let name = format!(
-        "{}lofi_loom{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    [deps.join(&name), profile.join(&name)]
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("no {name} next to {}", exe.display()))
 }
 
 /// Runs the plugin's main-thread callback if it asked for one.
@@ -453,7 +438,7 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
     // test, and no other thread reads the environment while it is set.
     std::env::set_var("DISPLAY", xvfb.display());
 
-    let path = plugin_binary();
+    let path = plugin_binary::plugin_binary();
     // SAFETY: the library is this package's own plugin, built by cargo for this test run.
     let entry = unsafe { PluginEntry::load(&path) }.expect("the plugin binary loads");
     let host_info = HostInfo::new(
