@@ -117,6 +117,20 @@ impl Session {
         self.history_pos = Some(self.history.len() - 1);
     }
 
+    /// Plays history entry `entry` again, exactly: its seed and progression. `index` is where
+    /// the editor saw it; the history may have moved on since (and entries can repeat), so the
+    /// index is trusted only if it still holds this entry, else the newest equal entry is
+    /// marked (or none).
+    pub fn restore_history(&mut self, index: usize, entry: &HistoryEntry) {
+        self.history_pos = if self.history.get(index) == Some(entry) {
+            Some(index)
+        } else {
+            self.history.iter().rposition(|e| e == entry)
+        };
+        self.seed = entry.seed;
+        self.progression = Some(entry.progression.clone());
+    }
+
     /// Records a variation of the playing phrase (same seed, knobs moved): while the newest
     /// entry plays and has this seed, the variation replaces it, so sweeping a knob leaves one
     /// entry instead of flooding the history; otherwise it is added like a new phrase.

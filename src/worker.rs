@@ -314,7 +314,10 @@ impl WorkerState {
     /// Builds the phrase source (falling back to the loaded progression, with a message, if
     /// it cannot be built), then serves requests until shutdown.
     fn start(mut self) {
-        let dir = self.session.get().model_dir.map(PathBuf::from);
+        let dir = self
+            .session
+            .read(|s| s.model_dir.clone())
+            .map(PathBuf::from);
         self.build_source(dir.as_deref());
         self.run();
     }
@@ -344,17 +347,7 @@ impl WorkerState {
                 entry,
                 knobs,
             } => {
-                self.session.update(|s| {
-                    // The history may have moved on since the editor looked: trust the index
-                    // only if it still holds this entry (entries can repeat).
-                    s.history_pos = if s.history.get(index) == Some(&entry) {
-                        Some(index)
-                    } else {
-                        s.history.iter().rposition(|e| *e == entry)
-                    };
-                    s.seed = entry.seed;
-                    s.progression = Some(entry.progression.clone());
-                });
+                self.session.update(|s| s.restore_history(index, &entry));
                 self.waiting = Some(Request {
                     kind: RequestKind::Perform,
                     knobs,
