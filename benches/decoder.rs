@@ -10,9 +10,9 @@
 //!   `models/train/.venv/bin/python` with onnxruntime exists; then the ratio.
 
 use lofi_loom::decoder::{DecodeInputs, Draws, GenerateParams, Generator, ModeInput, Model};
-use lofi_loom::phrase::Phrase;
-use lofi_loom::progression::{Mode, MAX_BARS};
-use lofi_loom::render::{render_into, RenderSettings};
+use lofi_loom::music::phrase::Phrase;
+use lofi_loom::music::progression::{Mode, MAX_BARS};
+use lofi_loom::music::render::{render_into, RenderSettings};
 use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
@@ -185,7 +185,7 @@ fn main() {
         bars: Some(8),
         swing_pct: 20.0,
         humanize_pct: 25.0,
-        ..RenderSettings::default()
+        ..RenderSettings::neutral()
     };
     let mut failures = 0usize;
     let times: Vec<Duration> = (0..RUNS as u64 + 20)

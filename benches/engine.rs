@@ -8,11 +8,11 @@
 //! The plugin's `process()` adds nice-plug's wrapper and two queue polls on top of the
 //! sequencer; those are constant and small next to these figures.
 
-use lofi_loom::phrase::{Note, Part, Phrase};
-use lofi_loom::progression::{Bar, Chord, Mode, Progression, Step};
-use lofi_loom::render::{render_into, RenderSettings};
-use lofi_loom::sequencer::{MidiEvent, Sequencer, SequencerOutput, SwapMode};
-use lofi_loom::sim::SimTransport;
+use lofi_loom::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, SwapMode};
+use lofi_loom::midi::sim::SimTransport;
+use lofi_loom::music::phrase::{Note, Part, Phrase};
+use lofi_loom::music::progression::{Bar, Chord, Mode, Progression, Step};
+use lofi_loom::music::render::{render_into, RenderSettings};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -169,7 +169,7 @@ fn bench_render() {
         bars: Some(8),
         swing_pct: 20.0,
         humanize_pct: 25.0,
-        ..RenderSettings::default()
+        ..RenderSettings::neutral()
     };
     let mut phrase = Phrase::new(8);
     let times: Vec<_> = (0..20_000)

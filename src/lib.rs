@@ -1,26 +1,29 @@
 //! Lofi Loom: writes lo-fi hip-hop chord progressions and melodies and plays them into the
 //! host as MIDI, locked to its tempo and bars.
 //!
-//! The format-free core (music theory, rendering, the sequencer, the worker) knows nothing of
-//! plugin formats; [`plugin`] wires it to nice-plug and this file exports the CLAP and VST3
-//! entry points.
+//! The tree is split by owner (see `ARCHITECTURE.md`):
+//! - [`music`]: the format-free music core (any thread);
+//! - [`audio`]: the audio thread (sequencer, regeneration control);
+//! - [`worker`]: the per-instance worker thread (phrase sources, the one generation path);
+//! - [`decoder`]: the neural decoder, the only tract user;
+//! - [`bridge`]: what crosses between threads (messages, views, status);
+//! - [`session`]: the persisted session (main and worker threads);
+//! - [`midi`]: MIDI files;
+//! - `plugin` and `editor`: the nice-plug wiring and the egui editor, the only modules that
+//!   import nice-plug;
+//! - [`dragout`]: dragging exported files out of the editor.
+//!
+//! The public API is what the command line, the tests and the benchmarks use.
 
-pub mod control;
+pub mod audio;
+pub mod bridge;
 pub mod decoder;
-pub mod descriptors;
 pub mod dragout;
 pub mod editor;
-pub mod export;
-pub mod params;
-pub mod phrase;
-pub mod plugin;
-pub mod progression;
-pub mod render;
-pub mod sequencer;
-pub mod sim;
-pub mod state;
-pub mod theory;
-pub mod view;
+pub mod midi;
+pub mod music;
+mod plugin;
+pub mod session;
 pub mod worker;
 
 pub use plugin::LofiLoom;

@@ -4,7 +4,8 @@
 //! What it pins:
 //! * the factory and descriptor (id, name, `instrument` feature), the audio and note ports, the
 //!   parameters a loaded state sets, and the plugin state format (a little-endian `u64` length
-//!   followed by nice-plug's JSON, whose `session` field is itself a JSON-encoded string);
+//!   followed by nice-plug's JSON, whose `session` field holds the session object; the 0.1.0
+//!   form, a JSON-encoded string, still loads);
 //! * a saved-state round trip, and a second instance reopened from those bytes playing the same;
 //! * at 44.1 kHz / 90 BPM (whole samples per beat), 48 kHz / 91 BPM and 96 kHz / 77 BPM
 //!   (fractional samples per beat, so "sample N, not N − 1" matters), with blocks of 1–8192
@@ -165,9 +166,10 @@ fn test_params() -> Value {
 }
 
 /// A CLAP plugin state as nice-plug writes it: the JSON's length as a little-endian `u64`, then
-/// `{"version","params","fields"}`. Each persisted field is stored JSON-encoded, so the session
-/// (itself JSON) ends up as a JSON string inside a JSON string. `session_field` is that field's
-/// raw text: pass [`json_string`] of a session for a well-formed one.
+/// `{"version","params","fields"}`. Each persisted field is stored as JSON text. `session_field`
+/// is that field's raw text: Lofi Loom 0.1.0 stored the session as a JSON string there (pass
+/// [`json_string`] of a session: the form these tests load, so old projects keep loading);
+/// this build stores the session object itself (see [`parse_saved`]).
 fn state_bytes(session_field: &str) -> Vec<u8> {
     let state = json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -206,10 +208,14 @@ fn parse_saved(bytes: &[u8]) -> (Value, Value) {
     let state: Value = serde_json::from_slice(json).expect("the saved state is JSON");
     let field = state["fields"]["session"]
         .as_str()
-        .expect("the session field is a string");
-    let session_text: String =
-        serde_json::from_str(field).expect("the session field is a JSON-encoded string");
-    let session = serde_json::from_str(&session_text).expect("the session is JSON");
+        .expect("nice-plug stores each persisted field as JSON text");
+    // The session is stored as its typed value: the field's text is the session object itself,
+    // not (as in 0.1.0) a JSON string holding it.
+    let session: Value = serde_json::from_str(field).expect("the session field is JSON");
+    assert!(
+        session.is_object(),
+        "the session is saved as an object: {field}"
+    );
     (state, session)
 }
 

@@ -15,12 +15,12 @@
 #[path = "common/tempdir.rs"]
 mod tempdir;
 
-use lofi_loom::phrase::Phrase;
-use lofi_loom::progression::Progression;
-use lofi_loom::render::{self, RenderSettings};
-use lofi_loom::sequencer::Sequencer;
-use lofi_loom::sim::{Recorder, SimTransport};
-use lofi_loom::theory::{self, Register, Voicing};
+use lofi_loom::audio::sequencer::Sequencer;
+use lofi_loom::midi::sim::{Recorder, SimTransport};
+use lofi_loom::music::phrase::Phrase;
+use lofi_loom::music::progression::Progression;
+use lofi_loom::music::render::{self, RenderSettings};
+use lofi_loom::music::theory::{self, Register, Voicing};
 use midly::num::u24;
 use midly::{Format, MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 use std::path::Path;
@@ -75,6 +75,17 @@ fn render_ok(args: &[&str]) -> Vec<u8> {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("wrote"), "{}", run.stderr);
     std::fs::read(&out).expect("the output file")
+}
+
+/// Swing and humanize off: the notes the hand-derived tests expect sit exactly on the grid
+/// (the command line, like the plugin, defaults to swing 20 and humanize 25).
+const STRAIGHT: [&str; 4] = ["--swing", "0", "--humanize", "0"];
+
+/// [`render_ok`] with [`STRAIGHT`] timing.
+fn render_straight(args: &[&str]) -> Vec<u8> {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&STRAIGHT);
+    render_ok(&all)
 }
 
 /// A parsed format 1 file, split per track.
@@ -227,7 +238,10 @@ const II_V_I_MELODY: [(u64, u8); 11] = [
 
 #[test]
 fn ii_v_i_renders_exactly_the_hand_derived_notes() {
-    let midi = parse(&render_ok(&["--progression", &fixture("ii-v-i.json")]));
+    let midi = parse(&render_straight(&[
+        "--progression",
+        &fixture("ii-v-i.json"),
+    ]));
     assert_eq!(midi.ppq, 960);
     assert_eq!(midi.names, ["Lofi Loom", "Chords", "Bass", "Melody"]);
     // The file's bpm (75): 60 000 000 / 75 µs per quarter; 4/4 is (4, 2^2).
@@ -357,7 +371,7 @@ fn cli_writes_what_the_sequencer_plays_in_a_48k_host() {
         humanize_pct: 60.0,
         humanize_seed: 7,
         energy: 0.8,
-        ..RenderSettings::default()
+        ..RenderSettings::neutral()
     };
     let phrase = render::render(&progression, &settings);
     let played = sequencer_at_48k(&phrase, 75.0, (3, 4), 8);
@@ -373,7 +387,7 @@ fn cli_writes_what_the_sequencer_plays_in_a_48k_host() {
 
 #[test]
 fn time_signature_ppq_tempo_and_loops() {
-    let midi = parse(&render_ok(&[
+    let midi = parse(&render_straight(&[
         "--progression",
         &fixture("ii-v-i.json"),
         "--time-sig",
@@ -416,7 +430,7 @@ fn time_signature_ppq_tempo_and_loops() {
 
 #[test]
 fn lofi_loom_json_with_its_own_bpm_and_holds() {
-    let midi = parse(&render_ok(&["-p", &fixture("own-format.json")]));
+    let midi = parse(&render_straight(&["-p", &fixture("own-format.json")]));
     // bpm 70: 857 142.86 µs, rounded.
     assert_eq!(tempo(&midi), 857_143);
     assert_eq!(midi.ends, [3840; 4]);
@@ -447,7 +461,7 @@ fn lofi_loom_json_with_its_own_bpm_and_holds() {
 
 #[test]
 fn a_file_without_bpm_plays_at_80_and_high_keys_sit_an_octave_lower() {
-    let midi = parse(&render_ok(&["-p", &fixture("g-major-no-bpm.json")]));
+    let midi = parse(&render_straight(&["-p", &fixture("g-major-no-bpm.json")]));
     assert_eq!(tempo(&midi), 750_000);
     // G (key 8 = pitch class 7) is above F#: tonic 48 + 7 = 55. Degrees 1, 8 (the octave)
     // and, in the chordless bar 2, 5 (D4).
@@ -463,7 +477,7 @@ fn a_file_without_bpm_plays_at_80_and_high_keys_sit_an_octave_lower() {
 #[test]
 fn energy_sets_the_velocity_of_each_part() {
     let velocities = |energy: &str| {
-        let midi = parse(&render_ok(&[
+        let midi = parse(&render_straight(&[
             "-p",
             &fixture("ii-v-i.json"),
             "--energy",
@@ -745,7 +759,8 @@ fn the_model_writes_a_phrase_the_seed_reproduces() {
     let tokens: serde_json::Value =
         serde_json::from_str(&first.stdout).expect("--json prints JSON");
     assert_eq!(tokens["bars"].as_array().map(Vec::len), Some(8));
-    let progression = lofi_loom::progression::Progression::from_json(&first.stdout).expect("valid");
+    let progression =
+        lofi_loom::music::progression::Progression::from_json(&first.stdout).expect("valid");
     assert_eq!(progression.bars.len(), 8);
     assert!(
         first.stderr.contains("8 bars at 82 BPM"),
@@ -824,12 +839,14 @@ fn model_folder_temperature_and_top_p() {
 /// saves what the engine published, and the two files are compared byte for byte.
 #[test]
 fn the_editor_export_writes_the_same_bytes_as_render() {
-    use lofi_loom::decoder::NeuralSource;
-    use lofi_loom::editor::files::{write_phrase, Date};
-    use lofi_loom::params::LofiParams;
-    use lofi_loom::state::{Session, SessionCell};
-    use lofi_loom::view::{HostView, Views};
-    use lofi_loom::worker::{PhraseSource, Request, RequestKind, SourceFactory, Worker};
+    use lofi_loom::bridge::messages::{Request, RequestKind};
+    use lofi_loom::bridge::views::{HostView, Views};
+    use lofi_loom::midi::files::{write_phrase, Date};
+    use lofi_loom::music::knobs::Knobs;
+    use lofi_loom::session::{Session, SessionCell};
+    use lofi_loom::worker::neural::NeuralSource;
+    use lofi_loom::worker::source::{PhraseSource, SourceFactory};
+    use lofi_loom::worker::Worker;
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
@@ -862,21 +879,22 @@ fn the_editor_export_writes_the_same_bytes_as_render() {
     });
     let (_worker, mut ends) =
         Worker::spawn(cell.clone(), Arc::default(), views.clone(), factory).expect("worker");
-    let mut knobs = LofiParams::default().knobs();
-    knobs.energy = 0.3;
-    knobs.valence = 0.7;
-    knobs.bars = 8;
-    knobs.swing_pct = 30.0;
-    knobs.humanize_pct = 40.0;
-    ends.requests
-        .push(Request {
-            kind: RequestKind::Vary,
-            knobs,
-        })
-        .expect("request");
+    let knobs = Knobs {
+        energy: 0.3,
+        valence: 0.7,
+        bars: 8,
+        swing_pct: 30.0,
+        humanize_pct: 40.0,
+        ..Knobs::default()
+    };
+    ends.request(Request {
+        kind: RequestKind::Vary,
+        knobs,
+    })
+    .expect("request");
     let started = Instant::now();
     let phrase = loop {
-        if let Ok(p) = ends.phrases.pop() {
+        if let Some(p) = ends.next_phrase() {
             break p;
         }
         assert!(
@@ -910,4 +928,64 @@ fn the_editor_export_writes_the_same_bytes_as_render() {
         "{name}"
     );
     assert_eq!(std::fs::read(&path).expect("the exported file"), cli);
+}
+
+/// `lofi-loom render` with nothing but a seed and the knobs writes exactly what a fresh plugin
+/// plays: the plugin's worker writes seed 7 at Energy 0.3 and Valence 0.7 with every other
+/// setting at its default (swing 20, humanize 25, 4 bars, parts on channels 1–3, the embedded
+/// model), and that phrase, exported at the command line's file defaults (80 BPM, 4/4, 960
+/// PPQ, one loop), is byte for byte the command line's file.
+#[test]
+fn render_with_only_seed_and_knobs_writes_what_a_fresh_plugin_plays() {
+    use lofi_loom::bridge::messages::{Request, RequestKind};
+    use lofi_loom::bridge::views::Views;
+    use lofi_loom::midi::export::{midi_file, ExportSettings};
+    use lofi_loom::music::knobs::Knobs;
+    use lofi_loom::session::{Session, SessionCell};
+    use lofi_loom::worker::neural::NeuralSource;
+    use lofi_loom::worker::source::{PhraseSource, SourceFactory};
+    use lofi_loom::worker::Worker;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let cli = render_ok(&["--seed", "7", "--energy", "0.3", "--valence", "0.7"]);
+
+    let cell = SessionCell::default();
+    cell.restore(Session {
+        seed: 7,
+        ..Session::default()
+    });
+    let factory: SourceFactory = Box::new(|dir| match NeuralSource::load(dir) {
+        Ok(source) => Ok(Box::new(source) as Box<dyn PhraseSource>),
+        Err(e) => Err(e.to_string()),
+    });
+    let (_worker, mut ends) =
+        Worker::spawn(cell, Arc::default(), Views::new(), factory).expect("worker");
+    let knobs = Knobs {
+        energy: 0.3,
+        valence: 0.7,
+        ..Knobs::default()
+    };
+    ends.request(Request {
+        kind: RequestKind::Vary,
+        knobs,
+    })
+    .expect("request");
+    let started = Instant::now();
+    let phrase = loop {
+        if let Some(p) = ends.next_phrase() {
+            break p;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the worker wrote nothing"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    assert_eq!(phrase.bars(), 4);
+    assert_eq!(midi_file(&phrase, &ExportSettings::default()), cli);
+    // Swing and humanize are really on by default: some melody onset is off the straight
+    // eighth grid (960 PPQ: multiples of 480 ticks).
+    let midi = parse(&cli);
+    assert!(notes(&midi.events[3]).iter().any(|n| n.0 % 480 != 0));
 }

@@ -18,10 +18,11 @@ use lofi_loom::decoder::{
     Model, RhythmRow, BAR_GRAPH_FILE, DECODER_STREAM, MAX_REDRAWS, MODEL_META_FILE,
     MODE_GRAPH_FILE, TOKENS_PER_BAR,
 };
-use lofi_loom::descriptors::Descriptors;
-use lofi_loom::phrase::{Note, Part};
-use lofi_loom::progression::{tokens, Bar, Mode, Progression, MAX_BARS, STEPS_PER_CHORD};
-use lofi_loom::render::{render, PartSettings, RenderSettings};
+use lofi_loom::music::descriptors::Descriptors;
+use lofi_loom::music::knobs::PartSettings;
+use lofi_loom::music::phrase::{Note, Part};
+use lofi_loom::music::progression::{tokens, Bar, Mode, Progression, MAX_BARS, STEPS_PER_CHORD};
+use lofi_loom::music::render::{render, RenderSettings};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,7 +89,7 @@ fn progression_from_tokens(mode: Mode, key: u8, rows: &[[u16; TOKENS_PER_BAR]]) 
     let bars = rows
         .iter()
         .map(|row| {
-            let mut melody = [lofi_loom::progression::Step::Rest; STEPS_PER_CHORD];
+            let mut melody = [lofi_loom::music::progression::Step::Rest; STEPS_PER_CHORD];
             for (step, &t) in melody.iter_mut().zip(&row[1..]) {
                 *step = tokens::step_from_token(t).expect("melody token");
             }
@@ -214,15 +215,16 @@ fn parity_with_onnxruntime_model_folder() {
 /// tokens (−1 = free).
 fn golden_cases() -> Vec<(&'static str, GenerateParams, Vec<i64>)> {
     let base = GenerateParams::default();
-    let lock = |tokens: &[i64]| -> [Option<Option<lofi_loom::progression::Chord>>; MAX_BARS] {
-        let mut out = [None; MAX_BARS];
-        for (o, &t) in out.iter_mut().zip(tokens) {
-            if t >= 0 {
-                *o = Some(tokens::chord_from_token(t as u16).expect("chord token"));
+    let lock =
+        |tokens: &[i64]| -> [Option<Option<lofi_loom::music::progression::Chord>>; MAX_BARS] {
+            let mut out = [None; MAX_BARS];
+            for (o, &t) in out.iter_mut().zip(tokens) {
+                if t >= 0 {
+                    *o = Some(tokens::chord_from_token(t as u16).expect("chord token"));
+                }
             }
-        }
-        out
-    };
+            out
+        };
     // ii7–V7–Imaj7–vi7 in Ionian: degree 2/5/1/6, Minor7 (5), Dominant7 (3), Major7 (4).
     let ii_v_i_vi: Vec<i64> = [(2, 5), (5, 3), (1, 4), (6, 5)]
         .iter()
@@ -725,7 +727,7 @@ fn overrides_and_locks_are_honoured() {
             .iter()
             .flat_map(|b| b.melody)
             .filter_map(|s| match s {
-                lofi_loom::progression::Step::Note(n) => Some(n),
+                lofi_loom::music::progression::Step::Note(n) => Some(n),
                 _ => None,
             })
             .collect::<Vec<_>>()
@@ -736,7 +738,7 @@ fn overrides_and_locks_are_honoured() {
 
 #[test]
 fn rhythm_of_reads_onsets_holds_and_rests() {
-    use lofi_loom::progression::Step::{Hold, Note, Rest};
+    use lofi_loom::music::progression::Step::{Hold, Note, Rest};
     let bar = Bar {
         chord: None,
         melody: [Hold, Note(4), Hold, Rest, Hold, Note(-2), Note(7), Hold],
@@ -750,7 +752,7 @@ fn rhythm_of_reads_onsets_holds_and_rests() {
 
 #[test]
 fn degenerate_phrases_are_recognised() {
-    let note = |p: i8| tokens::step_token(lofi_loom::progression::Step::Note(p));
+    let note = |p: i8| tokens::step_token(lofi_loom::music::progression::Step::Note(p));
     let row = |chord: u16, melody: [u16; 8]| {
         let mut r = [0u16; TOKENS_PER_BAR];
         r[0] = chord;

@@ -20,9 +20,9 @@ mod tempdir;
 mod xvfb;
 
 use lofi_loom::dragout::{self, DragState, FileDrag};
-use lofi_loom::export::{self, ExportSettings};
-use lofi_loom::progression::Progression;
-use lofi_loom::render::{self, RenderSettings};
+use lofi_loom::midi::export::{self, ExportSettings};
+use lofi_loom::music::progression::Progression;
+use lofi_loom::music::render::{self, RenderSettings};
 use midly::Smf;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
@@ -364,7 +364,7 @@ fn phrase_file() -> Vec<u8> {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ii-v-i.json");
     let text = std::fs::read_to_string(fixture).expect("fixture");
     let progression = Progression::from_json(&text).expect("valid fixture");
-    let phrase = render::render(&progression, &RenderSettings::default());
+    let phrase = render::render(&progression, &RenderSettings::neutral());
     export::midi_file(&phrase, &ExportSettings::default())
 }
 

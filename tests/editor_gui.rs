@@ -10,7 +10,7 @@
 //!   there), and clicking it with XTEST (the pointer a user moves) flips the `regenerate`
 //!   parameter as one clean host gesture (begin, a value, end), and a new phrase follows: the
 //!   saved phrase loops unchanged until the click, and a bar after it plays other notes;
-//! * the window reports the size the project stores (`params::EDITOR_SIZE` by default).
+//! * the window reports the size the project stores (`editor::layout::EDITOR_SIZE` by default).
 //!
 //! Needs `Xvfb` and Mesa's OpenGL (Debian: xvfb, libgl1-mesa-dri, libglx-mesa0).
 
@@ -505,7 +505,7 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
         .expect("the editor has a size");
     assert_eq!(
         (size.width, size.height),
-        lofi_loom::params::EDITOR_SIZE,
+        lofi_loom::editor::layout::EDITOR_SIZE,
         "the editor opens at the stored size (scale 1 under Xvfb)"
     );
     let (w, h) = (size.width as u16, size.height as u16);

@@ -1,9 +1,9 @@
 //! Property tests of the sequencer over random phrases and random transport scripts: the event
 //! stream does not depend on block sizes, and no note is ever doubled or left hanging.
 
-use lofi_loom::phrase::{Note, Part, Phrase};
-use lofi_loom::sequencer::{Sequencer, SwapMode};
-use lofi_loom::sim::{Recorder, SimTransport, TimedEvent};
+use lofi_loom::audio::sequencer::{Sequencer, SwapMode};
+use lofi_loom::midi::sim::{Recorder, SimTransport, TimedEvent};
+use lofi_loom::music::phrase::{Note, Part, Phrase};
 use proptest::prelude::*;
 
 fn arb_phrase() -> impl Strategy<Value = Phrase> {

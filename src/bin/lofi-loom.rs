@@ -1,21 +1,29 @@
 //! `lofi-loom`, the command line: renders a chord progression to a Standard MIDI File that holds
 //! exactly what the plugin would play.
 //!
-//! Owns argument parsing, error reporting and exit codes; the music is the library's
-//! ([`render::render`] builds the phrase, [`export::midi_file`] plays it through the real
-//! sequencer and writes the file). Each subcommand is a [`Command`] variant with its own
-//! options; option groups shared between subcommands ([`OutputOptions`],
-//! [`PerformanceOptions`]) parse themselves, so a new subcommand (e.g. a generator with
-//! `--valence --key --mode --json`) reuses them.
+//! Owns argument parsing, error reporting and exit codes; the music is the library's, written
+//! through the plugin's own path ([`compose::write_progression`] and [`compose::render_phrase`]
+//! with [`Knobs`] whose defaults are a fresh plugin's, then [`export::midi_file`] plays it
+//! through the real sequencer and writes the file). So `lofi-loom render --seed 7 --energy 0.3`
+//! writes exactly what a fresh plugin plays for seed 7 at Energy 0.3. Each subcommand is a
+//! [`Command`] variant with its own options; option groups shared between subcommands
+//! ([`OutputOptions`], [`PerformanceOptions`]) parse themselves. Ranges come from
+//! [`lofi_loom::music::knobs`], declared once for the plugin, the editor and here.
+//!
+//! The parser is lexopt rather than clap: the contract the tests pin (one-line errors prefixed
+//! `lofi-loom: error:` naming the option, exit codes 2/1, a pointer to the right help) would
+//! need clap's errors rewritten, so clap would not make this file much shorter.
 //!
 //! Exit codes: 0 success, 2 a usage error (bad option or value, malformed progression file),
 //! 1 a failed read or write. Errors are one line on stderr naming the option, field or path.
 
 use lofi_loom::decoder;
-use lofi_loom::export::{self, ExportSettings};
-use lofi_loom::phrase::{Part, Phrase};
-use lofi_loom::progression::{Mode, Progression, PHRASE_BARS};
-use lofi_loom::render::{self, RenderSettings};
+use lofi_loom::midi::export::{self, ExportSettings};
+use lofi_loom::music::knobs::{self, KnobRange, Knobs};
+use lofi_loom::music::phrase::{Part, Phrase};
+use lofi_loom::music::progression::{Mode, Progression, MAX_BARS};
+use lofi_loom::worker::compose;
+use lofi_loom::worker::neural::NeuralSource;
 use std::ffi::OsString;
 use std::fmt;
 use std::io::Write;
@@ -26,22 +34,8 @@ use std::sync::Arc;
 
 /// The program's name, as messages show it.
 const BIN: &str = "lofi-loom";
-/// Swing accepted, in percent (render caps it at 60 %).
-const SWING_RANGE_PCT: (f64, f64) = (0.0, 60.0);
-/// Humanize accepted, in percent.
-const HUMANIZE_RANGE_PCT: (f64, f64) = (0.0, 100.0);
-/// Energy accepted (it sets velocities).
-const ENERGY_RANGE: (f64, f64) = (0.0, 1.0);
-/// `--temperature` accepted: from nearly always the likeliest token to very loose.
-const TEMPERATURE_RANGE: (f64, f64) = (0.05, 2.0);
-/// `--top-p` accepted.
-const TOP_P_RANGE: (f64, f64) = (0.01, 1.0);
 /// Ticks per quarter note offered: the two resolutions DAWs commonly use.
 const PPQ_CHOICES: [u16; 2] = [480, 960];
-/// Phrase length the model writes when `--bars` is not given.
-const DEFAULT_GENERATED_BARS: u32 = 4;
-/// User-facing MIDI channels.
-const CHANNEL_RANGE: (u8, u8) = (1, 16);
 
 /// Top-level help.
 const MAIN_HELP: &str = "\
@@ -92,6 +86,8 @@ The model (without --progression):
                             lofi_loom_mode.onnx, lofi_loom_model.json) instead of the built-in one
       --json                Also print the progression's tokens as JSON to stdout
       --energy and --seed below steer it too; --bars is the length it writes [default: 4]
+  Every default is what a fresh Lofi Loom plugin plays, so the same seed and knobs give the
+  plugin's phrase.
 
 Timing:
       --bpm <BPM>           Tempo, 20-999 [default: the file's \"bpm\", else 80]
@@ -103,8 +99,8 @@ Timing:
       --ppq <N>             Ticks per quarter note: 480 or 960 [default: 960]
 
 Feel:
-      --swing <PCT>         Delay of off-beat eighths, 0-60 % of an eighth [default: 0]
-      --humanize <PCT>      Timing and velocity jitter and chord strum, 0-100 [default: 0]
+      --swing <PCT>         Delay of off-beat eighths, 0-60 % of an eighth [default: 20]
+      --humanize <PCT>      Timing and velocity jitter and chord strum, 0-100 [default: 25]
       --seed <N>            The seed: the same seed gives the same file [default: 0]
       --energy <X>          0-1: how busy the model writes, and velocities (melody 64-112,
                             chords 56-104, bass 60-108) [default: 0.5]
@@ -159,51 +155,59 @@ fn tell(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{BIN}: {line}");
 }
 
-/// `render`: load → render → export → write, then a one-line summary on stderr.
+/// `render`: load or write → render → export → write, then a one-line summary on stderr.
 fn render_command(args: &RenderArgs) -> Result<(), CliError> {
+    let mut knobs = args.performance.knobs;
     let (progression, file_bpm) = match &args.progression_path {
-        Some(path) => load_progression(path)?,
-        None => (generate(&args.generator, &args.performance.settings)?, None),
+        Some(path) => {
+            let (progression, bpm) = load_progression(path)?;
+            // Without `--bars` a progression plays its own length.
+            let own = (progression.bars.len() as u32).clamp(1, MAX_BARS as u32);
+            knobs.bars = args.performance.bars.unwrap_or(own);
+            (progression, bpm)
+        }
+        None => {
+            knobs.bars = args.performance.bars.unwrap_or(knobs::DEFAULT_BARS);
+            args.generator.steer(&mut knobs);
+            (
+                generate(&args.generator, &knobs, args.performance.seed)?,
+                None,
+            )
+        }
     };
     if args.generator.json {
         print_out(&format!("{}\n", progression.to_json()))?;
     }
-    let phrase = render::render(&progression, &args.performance.settings);
+    let mut phrase = Phrase::new(MAX_BARS as u32);
+    compose::render_phrase(&progression, &knobs, args.performance.seed, &mut phrase);
     let export = args.output.export_settings(file_bpm);
     let bytes = export::midi_file(&phrase, &export);
     let path = &args.output_path;
     std::fs::write(path, &bytes)
         .map_err(|e| CliError::Io(format!("cannot write MIDI file `{}`: {e}", path.display())))?;
-    tell(&summary(&phrase, &args.performance.settings, &export, path));
+    tell(&summary(&phrase, &knobs, &export, path));
     Ok(())
 }
 
-/// Writes a progression with the embedded model: `--seed`, `--energy` and `--bars` are the
-/// plugin's seed, Energy and Phrase length, so the same values give the plugin's phrase.
-fn generate(
-    options: &GeneratorOptions,
-    settings: &RenderSettings,
-) -> Result<Progression, CliError> {
-    let failed = |e: decoder::ModelError| CliError::Io(format!("the model failed: {e}"));
-    let model = match &options.model_dir {
-        Some(dir) => Arc::new(decoder::Model::from_dir(dir).map_err(|e| {
-            CliError::BadInput(format!("cannot use the model in `{}`: {e}", dir.display()))
-        })?),
-        None => decoder::Model::embedded().map_err(failed)?,
+/// Writes a progression with the embedded model (or `--model`), through the plugin's own path.
+fn generate(options: &GeneratorOptions, knobs: &Knobs, seed: u64) -> Result<Progression, CliError> {
+    let failed = |e: String| CliError::Io(format!("the model failed: {e}"));
+    let (model, name) = match &options.model_dir {
+        Some(dir) => {
+            let model = decoder::Model::from_dir(dir).map_err(|e| {
+                CliError::BadInput(format!("cannot use the model in `{}`: {e}", dir.display()))
+            })?;
+            (Arc::new(model), format!("custom model ({})", dir.display()))
+        }
+        None => (
+            decoder::Model::embedded().map_err(|e| failed(e.to_string()))?,
+            "embedded model".to_owned(),
+        ),
     };
-    let mut generator = decoder::Generator::new(&model).map_err(failed)?;
-    let params = decoder::GenerateParams {
-        seed: settings.humanize_seed,
-        energy: settings.energy,
-        valence: options.valence,
-        bars: settings.bars.unwrap_or(DEFAULT_GENERATED_BARS),
-        key: options.key,
-        mode: options.mode,
-        temperature: options.temperature,
-        top_p: options.top_p,
-        ..decoder::GenerateParams::default()
-    };
-    generator.generate(&params).map_err(failed)
+    let mut source = NeuralSource::new(&model, name).map_err(|e| failed(e.to_string()))?;
+    compose::write_progression(&mut source, knobs, seed, None)
+        .map_err(failed)?
+        .ok_or_else(|| failed("it wrote nothing".to_owned()))
 }
 
 /// Reads a progression file (either JSON form) and its `bpm` field, if it has one.
@@ -224,7 +228,7 @@ fn load_progression(path: &Path) -> Result<(Progression, Option<f64>), CliError>
     {
         None | Some(serde_json::Value::Null) => None,
         Some(value) => {
-            let (lo, hi) = export::TEMPO_RANGE_BPM;
+            let (lo, hi) = export::FILE_TEMPO_RANGE_BPM;
             match value.as_f64() {
                 Some(b) if (lo..=hi).contains(&b) => Some(b),
                 _ => {
@@ -240,12 +244,7 @@ fn load_progression(path: &Path) -> Result<(Progression, Option<f64>), CliError>
 
 /// The line printed after writing, e.g. "wrote song.mid: 4 bars at 75 BPM in 4/4 (12.8 s),
 /// 960 PPQ; chords 16 notes, bass 4 notes, melody 11 notes".
-fn summary(
-    phrase: &Phrase,
-    render: &RenderSettings,
-    export: &ExportSettings,
-    path: &Path,
-) -> String {
+fn summary(phrase: &Phrase, knobs: &Knobs, export: &ExportSettings, path: &Path) -> String {
     let export = export.normalized(phrase);
     let host_bars = phrase.bars() * export.loops;
     let bars = if export.loops > 1 {
@@ -261,9 +260,9 @@ fn summary(
     let seconds =
         export.length_ticks(phrase) as f64 / f64::from(export.ppq) * 60.0 / export.tempo_bpm;
     let parts: Vec<String> = [
-        (Part::Chords, render.chords),
-        (Part::Bass, render.bass),
-        (Part::Melody, render.melody),
+        (Part::Chords, knobs.chords),
+        (Part::Bass, knobs.bass),
+        (Part::Melody, knobs.melody),
     ]
     .into_iter()
     .map(|(part, settings)| {
@@ -303,8 +302,8 @@ enum Command {
     Help(HelpTopic),
     /// Print the version to stdout.
     Version,
-    /// Render a progression file to a MIDI file.
-    Render(RenderArgs),
+    /// Render a progression file to a MIDI file (boxed: it is much larger than the others).
+    Render(Box<RenderArgs>),
 }
 
 /// Which help text.
@@ -498,13 +497,13 @@ fn parse_render(parser: &mut lexopt::Parser) -> Result<Command, CliError> {
         .path
         .take()
         .ok_or_else(|| CliError::usage(help, "missing `-o <OUT.mid>`"))?;
-    Ok(Command::Render(RenderArgs {
+    Ok(Command::Render(Box::new(RenderArgs {
         progression_path,
         generator,
         output_path,
         output,
         performance,
-    }))
+    })))
 }
 
 /// An option being parsed: the parser (for its value), its spelling and the help to cite.
@@ -572,6 +571,11 @@ impl OptionArgs<'_> {
         }
     }
 
+    /// The option's value inside a knob's range.
+    fn knob(&mut self, range: KnobRange) -> Result<f32, CliError> {
+        Ok(self.number_in((f64::from(range.min), f64::from(range.max)))? as f32)
+    }
+
     /// The option's value as a number in `lo..=hi` (NaN and infinities are out of range).
     fn number_in(&mut self, (lo, hi): (f64, f64)) -> Result<f64, CliError> {
         let expected = format!("a number {lo}-{hi}");
@@ -615,7 +619,7 @@ impl OutputOptions {
     fn parse(&mut self, args: &mut OptionArgs) -> Result<bool, CliError> {
         match args.opt {
             "-o" | "--output" => self.path = Some(args.path()?),
-            "--bpm" => self.tempo_bpm = Some(args.number_in(export::TEMPO_RANGE_BPM)?),
+            "--bpm" => self.tempo_bpm = Some(args.number_in(export::FILE_TEMPO_RANGE_BPM)?),
             "--time-sig" => self.time_sig = parse_time_sig(args)?,
             "--ppq" => self.ppq = args.parsed(|p| PPQ_CHOICES.contains(p), "480 or 960")?,
             "--loops" => {
@@ -654,19 +658,20 @@ fn parse_time_sig(args: &mut OptionArgs) -> Result<(u8, u8), CliError> {
     }
 }
 
-/// How the model writes a progression (only without `--progression`).
-#[derive(Debug, Clone, PartialEq)]
+/// How the model writes a progression (only without `--progression`). Unset options keep the
+/// plugin's defaults.
+#[derive(Debug, Clone, PartialEq, Default)]
 struct GeneratorOptions {
-    /// `--valence` 0–1.
-    valence: f32,
-    /// `--key`: fixed tonic 0–11, or None for the seed's.
+    /// `--valence`.
+    valence: Option<f32>,
+    /// `--key`: fixed tonic 0–11 (unset: the seed's).
     key: Option<u8>,
-    /// `--mode`: fixed mode, or None for the model's choice.
+    /// `--mode`: fixed mode (unset: the model's choice).
     mode: Option<Mode>,
     /// `--temperature`.
-    temperature: f32,
+    temperature: Option<f32>,
     /// `--top-p`.
-    top_p: f32,
+    top_p: Option<f32>,
     /// `--model`: a model folder instead of the built-in model.
     model_dir: Option<PathBuf>,
     /// `--json`: also print the progression's tokens to stdout.
@@ -675,26 +680,21 @@ struct GeneratorOptions {
     given: bool,
 }
 
-impl Default for GeneratorOptions {
-    fn default() -> Self {
-        GeneratorOptions {
-            valence: 0.5,
-            key: None,
-            mode: None,
-            temperature: 1.0,
-            top_p: 1.0,
-            model_dir: None,
-            json: false,
-            given: false,
-        }
-    }
-}
-
 impl GeneratorOptions {
+    /// Applies the options given to `knobs`.
+    fn steer(&self, knobs: &mut Knobs) {
+        knobs.valence = self.valence.unwrap_or(knobs.valence);
+        knobs.key = self.key.or(knobs.key);
+        knobs.mode = self.mode.or(knobs.mode);
+        let sampling = &mut knobs.sampling;
+        sampling.temperature = self.temperature.unwrap_or(sampling.temperature);
+        sampling.top_p = self.top_p.unwrap_or(sampling.top_p);
+    }
+
     /// Takes the option if it is one of ours; returns whether it was.
     fn parse(&mut self, args: &mut OptionArgs) -> Result<bool, CliError> {
         match args.opt {
-            "--valence" => self.valence = args.number_in(ENERGY_RANGE)? as f32,
+            "--valence" => self.valence = Some(args.knob(knobs::VALENCE)?),
             "--key" => {
                 let text = args.value()?;
                 self.key = Some(parse_key(&text).ok_or_else(|| {
@@ -710,8 +710,8 @@ impl GeneratorOptions {
                     )
                 })?);
             }
-            "--temperature" => self.temperature = args.number_in(TEMPERATURE_RANGE)? as f32,
-            "--top-p" => self.top_p = args.number_in(TOP_P_RANGE)? as f32,
+            "--temperature" => self.temperature = Some(args.knob(knobs::TEMPERATURE)?),
+            "--top-p" => self.top_p = Some(args.knob(knobs::TOP_P)?),
             "--model" => self.model_dir = Some(PathBuf::from(args.value()?)),
             "--json" => {
                 self.json = true;
@@ -766,35 +766,39 @@ fn parse_mode(text: &str) -> Option<Mode> {
     }
 }
 
-/// How the progression is performed: shared by every command that renders one.
+/// How the progression is performed: shared by every command that renders one. Starts at a
+/// fresh plugin's knobs.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct PerformanceOptions {
-    /// Everything `render::render` needs; starts at its neutral defaults.
-    settings: RenderSettings,
+    /// Everything that shapes the phrase but the model's own options.
+    knobs: Knobs,
+    /// `--bars` (unset: the model's default length, or a progression file's own).
+    bars: Option<u32>,
+    /// `--seed`: the phrase's seed (humanize, and the model's draws).
+    seed: u64,
 }
 
 impl PerformanceOptions {
     /// Takes the option if it is one of ours; returns whether it was.
     fn parse(&mut self, args: &mut OptionArgs) -> Result<bool, CliError> {
-        let s = &mut self.settings;
+        let k = &mut self.knobs;
         match args.opt {
             "--bars" => {
-                s.bars = Some(args.parsed(|n| PHRASE_BARS.contains(n), "1, 2, 4 or 8")?);
+                self.bars = Some(args.parsed(|n| knobs::PHRASE_BARS.contains(n), "1, 2, 4 or 8")?);
             }
-            "--swing" => s.swing_pct = args.number_in(SWING_RANGE_PCT)? as f32,
-            "--humanize" => s.humanize_pct = args.number_in(HUMANIZE_RANGE_PCT)? as f32,
+            "--swing" => k.swing_pct = args.knob(knobs::SWING_PCT)?,
+            "--humanize" => k.humanize_pct = args.knob(knobs::HUMANIZE_PCT)?,
             "--seed" => {
-                s.humanize_seed =
-                    args.parsed(|_: &u64| true, "a whole number 0-18446744073709551615")?
+                self.seed = args.parsed(|_: &u64| true, "a whole number 0-18446744073709551615")?
             }
-            "--energy" => s.energy = args.number_in(ENERGY_RANGE)? as f32,
+            "--energy" => k.energy = args.knob(knobs::ENERGY)?,
             "--channels" => {
                 let [chords, bass, melody] = parse_channels(args)?;
-                (s.chords.channel, s.bass.channel, s.melody.channel) = (chords, bass, melody);
+                (k.chords.channel, k.bass.channel, k.melody.channel) = (chords, bass, melody);
             }
-            "--no-chords" => s.chords.enabled = false,
-            "--no-bass" => s.bass.enabled = false,
-            "--no-melody" => s.melody.enabled = false,
+            "--no-chords" => k.chords.enabled = false,
+            "--no-bass" => k.bass.enabled = false,
+            "--no-melody" => k.melody.enabled = false,
             _ => return Ok(false),
         }
         Ok(true)
@@ -803,7 +807,7 @@ impl PerformanceOptions {
 
 /// `--channels C,B,M`: three user channels 1–16, returned 0-based.
 fn parse_channels(args: &mut OptionArgs) -> Result<[u8; 3], CliError> {
-    let (lo, hi) = CHANNEL_RANGE;
+    let (lo, hi) = knobs::CHANNELS;
     let expected = format!("three channels {lo}-{hi} for chords, bass and melody (e.g. 1,2,3)");
     let text = args.value()?;
     let channels: Vec<Option<u8>> = text

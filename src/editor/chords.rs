@@ -1,49 +1,11 @@
-//! The chord line: a progression's chords named in its key ("Fmaj9 · Em7 · Dm9 · G13"), and
-//! which of them the playhead is on. Pure functions, tested without a window.
+//! The chord card: the progression's chords named in its key (see [`crate::music::names`])
+//! with the one under the playhead lit. Which chord is lit is a pure function, tested without
+//! a window.
 
-use crate::progression::Progression;
-use crate::theory::{key_name, voiced_symbol};
-
-/// Shown for a bar without a chord.
-pub const NO_CHORD: &str = "N.C.";
-/// Between chord names on one line.
-pub const SEPARATOR: &str = " · ";
-
-/// The name of each bar's chord as it is voiced (with its extensions), e.g. "Dm9"; bars
-/// without a chord are [`NO_CHORD`].
-pub fn chord_names(progression: &Progression) -> Vec<String> {
-    progression
-        .bars
-        .iter()
-        .map(|bar| match bar.chord {
-            Some(chord) => voiced_symbol(chord, progression.key, progression.mode).to_string(),
-            None => NO_CHORD.to_owned(),
-        })
-        .collect()
-}
-
-/// The chord line, e.g. "Fmaj9 · Em7 · Dm9 · G13".
-pub fn chord_line(progression: &Progression) -> String {
-    chord_names(progression).join(SEPARATOR)
-}
-
-/// The key as a musician reads it, e.g. "F Ionian", "C# Dorian".
-pub fn key_label(progression: &Progression) -> String {
-    format!(
-        "{} {}",
-        key_name(progression.key, progression.mode),
-        progression.mode.name()
-    )
-}
-
-/// The name of the first chord (for file names), or None when no bar has one.
-pub fn first_chord(progression: &Progression) -> Option<String> {
-    progression
-        .bars
-        .iter()
-        .find_map(|bar| bar.chord)
-        .map(|chord| voiced_symbol(chord, progression.key, progression.mode).to_string())
-}
+use super::{theme, Snapshot};
+use crate::music::names;
+use crate::music::phrase::Part;
+use egui::{vec2, Align, CornerRadius, Layout as EguiLayout, RichText, Sense, Ui};
 
 /// Which of the progression's `chord_count` chords sounds at `cursor_bars` bars into a phrase
 /// of `phrase_bars` bars: one chord per bar, the progression repeating when the phrase is
@@ -61,68 +23,83 @@ pub fn highlighted_chord(
     Some(bar.min(phrase_bars as usize - 1) % chord_count)
 }
 
+/// Key, the chord line with the playing chord highlighted, and the phrase queued next.
+pub(super) fn chord_card(ui: &mut Ui, snap: &Snapshot) {
+    let Some(view) = &snap.phrase else {
+        ui.label(
+            RichText::new("No phrase yet")
+                .font(theme::big(24.0))
+                .color(theme::MUTED),
+        );
+        ui.label(
+            RichText::new("Press Regenerate, or start your DAW's transport.").color(theme::MUTED),
+        );
+        return;
+    };
+    let chord_names = names::chord_names(&view.progression);
+    let lit = highlighted_chord(snap.host.cursor_bars, view.phrase.bars(), chord_names.len());
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(names::key_label(&view.progression))
+                .color(theme::MUTED)
+                .strong(),
+        );
+        ui.label(
+            RichText::new(format!("seed {}", view.seed))
+                .color(theme::MUTED)
+                .monospace(),
+        )
+        .on_hover_text("The same seed and knobs always give the same notes");
+        legend(ui);
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 0.0;
+        for (i, name) in chord_names.iter().enumerate() {
+            if i > 0 {
+                ui.label(
+                    RichText::new(names::SEPARATOR)
+                        .font(theme::big(24.0))
+                        .color(theme::MUTED),
+                );
+            }
+            let colour = if lit == Some(i) {
+                theme::ACCENT
+            } else {
+                theme::TEXT
+            };
+            ui.label(RichText::new(name).font(theme::big(24.0)).color(colour));
+        }
+    });
+    if let Some(next) = &snap.next {
+        ui.label(
+            RichText::new(format!(
+                "Next, at the bar line: {}",
+                names::chord_line(&next.progression)
+            ))
+            .color(theme::MELODY),
+        );
+    }
+}
+
+/// The part colours.
+fn legend(ui: &mut Ui) {
+    ui.with_layout(EguiLayout::right_to_left(Align::Center), |ui| {
+        for (part, name) in [
+            (Part::Melody, "Melody"),
+            (Part::Bass, "Bass"),
+            (Part::Chords, "Chords"),
+        ] {
+            ui.label(RichText::new(name).small().color(theme::MUTED));
+            let (r, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
+            ui.painter()
+                .rect_filled(r, CornerRadius::same(2), theme::part_colour(part));
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progression::{Bar, Chord, Mode, Quality, Step};
-
-    fn bar(chord: Option<Chord>) -> Bar {
-        Bar {
-            chord,
-            melody: [Step::Rest; 8],
-        }
-    }
-
-    /// F Ionian: I (Fmaj7), vi (Dm7), a bar without a chord, V (C7).
-    fn f_major() -> Progression {
-        Progression {
-            key: 5,
-            mode: Mode::Ionian,
-            bars: vec![
-                bar(Some(Chord::diatonic(Mode::Ionian, 1))),
-                bar(Some(Chord::diatonic(Mode::Ionian, 6))),
-                bar(None),
-                bar(Some(Chord::diatonic(Mode::Ionian, 5))),
-            ],
-        }
-    }
-
-    #[test]
-    fn chord_line_names_the_voiced_chords_in_their_key() {
-        // F Ionian = F G A Bb C D E. I = Fmaj7, its 9th G is in the scale → Fmaj9.
-        // vi = Dm7, 9th E in the scale → Dm9. V = C7, 9th D and 13th A in the scale → C13.
-        let p = f_major();
-        assert_eq!(chord_line(&p), "Fmaj9 · Dm9 · N.C. · C13");
-        assert_eq!(key_label(&p), "F Ionian");
-        assert_eq!(first_chord(&p).as_deref(), Some("Fmaj9"));
-    }
-
-    #[test]
-    fn flat_keys_are_spelled_with_flats_and_shifted_roots_follow_their_shift() {
-        // Eb Ionian (key 3): ii = Fm7 → Fm9; bVII (degree 7 lowered, major triad): Db, whose
-        // 9th Eb is in the scale → Dbadd9.
-        let p = Progression {
-            key: 3,
-            mode: Mode::Ionian,
-            bars: vec![
-                bar(Some(Chord::diatonic(Mode::Ionian, 2))),
-                bar(Some(Chord {
-                    degree: 7,
-                    shift: -1,
-                    quality: Quality::Major,
-                })),
-            ],
-        };
-        assert_eq!(chord_line(&p), "Fm9 · Dbadd9");
-        assert_eq!(key_label(&p), "Eb Ionian");
-        let empty = Progression {
-            key: 0,
-            mode: Mode::Dorian,
-            bars: vec![bar(None)],
-        };
-        assert_eq!(first_chord(&empty), None);
-        assert_eq!(chord_line(&empty), "N.C.");
-    }
 
     #[test]
     fn the_chord_under_the_cursor_is_highlighted() {

@@ -5,7 +5,6 @@
 //! a drag is begin on press, sets while held, end on release. Hosts then record clean
 //! automation, and a parameter is never left "being touched".
 
-use super::steer::{pad_position, pad_values};
 use super::theme;
 use egui::{
     pos2, vec2, Align2, Color32, CornerRadius, FontId, Id, Rect, Response, Sense, Stroke,
@@ -75,7 +74,7 @@ fn click_owner() -> Id {
 }
 
 /// Whether the pointer holds `response` (pressed on it, or dragging it).
-fn held(response: &Response) -> bool {
+pub(super) fn held(response: &Response) -> bool {
     response.is_pointer_button_down_on() || response.dragged()
 }
 
@@ -142,90 +141,6 @@ pub fn value_bar(
         theme::TEXT,
     );
     response.on_hover_text("Drag to set, double-click for the default")
-}
-
-/// The XY pad: energy left to right, valence bottom to top, one gesture for both parameters
-/// (both begin on press, both follow the pointer, both end on release).
-pub fn xy_pad(
-    ui: &mut Ui,
-    gestures: &mut Gestures,
-    setter: &ParamSetter,
-    energy: &FloatParam,
-    valence: &FloatParam,
-    size: egui::Vec2,
-) -> Response {
-    let (rect, response) = ui.allocate_exact_size(size, Sense::drag());
-    let is_held = held(&response);
-    let values = if is_held {
-        response.interact_pointer_pos().map(|p| pad_values(rect, p))
-    } else {
-        None
-    };
-    gestures.edit(
-        setter,
-        response.id,
-        energy,
-        is_held,
-        values.map(|(e, _)| energy.preview_normalized(energy.preview_plain(e))),
-    );
-    gestures.edit(
-        setter,
-        response.id,
-        valence,
-        is_held,
-        values.map(|(_, v)| valence.preview_normalized(valence.preview_plain(v))),
-    );
-
-    let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, CornerRadius::same(8), theme::INSET);
-    for i in 1..4 {
-        let t = i as f32 / 4.0;
-        let x = rect.left() + t * rect.width();
-        let y = rect.top() + t * rect.height();
-        let grid = Stroke::new(1.0, theme::GRID);
-        painter.line_segment([pos2(x, rect.top()), pos2(x, rect.bottom())], grid);
-        painter.line_segment([pos2(rect.left(), y), pos2(rect.right(), y)], grid);
-    }
-    let small = FontId::proportional(11.0);
-    let corner = |pos, align, text: &str| {
-        painter.text(pos, align, text, small.clone(), theme::MUTED);
-    };
-    let inset = 6.0;
-    corner(
-        pos2(rect.left() + inset, rect.top() + inset),
-        Align2::LEFT_TOP,
-        "bright · calm",
-    );
-    corner(
-        pos2(rect.right() - inset, rect.top() + inset),
-        Align2::RIGHT_TOP,
-        "bright · busy",
-    );
-    corner(
-        pos2(rect.left() + inset, rect.bottom() - inset),
-        Align2::LEFT_BOTTOM,
-        "dark · calm",
-    );
-    corner(
-        pos2(rect.right() - inset, rect.bottom() - inset),
-        Align2::RIGHT_BOTTOM,
-        "dark · busy",
-    );
-    let marker = pad_position(
-        rect,
-        energy.unmodulated_normalized_value(),
-        valence.unmodulated_normalized_value(),
-    );
-    let glow = if is_held { 0.45 } else { 0.25 };
-    painter.circle_filled(marker, 14.0, theme::ACCENT.gamma_multiply(glow));
-    painter.circle_filled(marker, 6.0, theme::ACCENT);
-    painter.rect_stroke(
-        rect,
-        CornerRadius::same(8),
-        Stroke::new(1.0, theme::GRID),
-        StrokeKind::Inside,
-    );
-    response.on_hover_text("Drag: energy left to right, valence (brightness) bottom to top")
 }
 
 /// A drop-down for an enum parameter.
@@ -361,7 +276,7 @@ mod tests {
 
     #[test]
     fn gestures_pair_begin_and_end() {
-        let params = crate::params::LofiParams::default();
+        let params = crate::plugin::params::LofiParams::default();
         let recorder = Recorder::default();
         {
             let mut names = recorder.names.lock().unwrap();

@@ -13,6 +13,8 @@
 
 use egui::{pos2, vec2, Rect, Vec2};
 
+/// The window's size when first opened (saved with the project after a resize).
+pub const EDITOR_SIZE: (u32, u32) = (900, 620);
 /// Smallest window the layout is made for.
 pub const MIN_SIZE: (f32, f32) = (800.0, 580.0);
 /// Outer margin.
@@ -101,7 +103,7 @@ mod tests {
 
     #[test]
     fn the_default_window_fits_every_region() {
-        let (w, h) = crate::params::EDITOR_SIZE;
+        let (w, h) = EDITOR_SIZE;
         let l = Layout::new(vec2(w as f32, h as f32));
         // 620 high: status 570..620, body bottom 560; shape 392..560; roll 158..382.
         assert_eq!(

@@ -1,11 +1,14 @@
-//! Piano-roll geometry: where a note, a bar line and the playhead go in a rectangle, in
-//! logical points. Pure functions (no painting), so the numbers are tested without a window.
+//! The piano roll: its geometry — where a note, a bar line and the playhead go in a
+//! rectangle, in logical points (pure functions, tested without a window) — and the painter
+//! that draws the playing phrase with it.
 //!
 //! Time runs left to right over the whole phrase (4 beats per phrase bar); pitch runs bottom
 //! to top, one row per semitone from `low` to `high` inclusive.
 
-use crate::phrase::Note;
-use egui::{pos2, Rect};
+use super::{chords, theme, Snapshot};
+use crate::music::phrase::{Note, Part};
+use crate::music::progression::BEATS_PER_BAR;
+use egui::{pos2, vec2, Align2, Color32, CornerRadius, FontId, Rect, Stroke};
 
 /// Fewest semitone rows the roll shows (two octaves), so a sparse phrase is not drawn huge.
 pub const MIN_ROWS: u8 = 24;
@@ -78,10 +81,117 @@ pub fn playhead_x(view: Rect, cursor_bars: Option<f64>, phrase_bars: u32) -> Opt
     Some(view.left() + (cursor.rem_euclid(bars) / bars) as f32 * view.width())
 }
 
+/// The piano roll of the playing phrase with its playhead.
+pub(super) fn piano_roll(ui: &mut egui::Ui, rect: Rect, snap: &Snapshot) {
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, CornerRadius::same(10), theme::INSET);
+    let view_rect = rect.shrink2(vec2(10.0, 10.0));
+    let Some(view) = &snap.phrase else {
+        painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            "The piano roll shows the phrase here",
+            FontId::proportional(15.0),
+            theme::MUTED,
+        );
+        return;
+    };
+    let phrase = &view.phrase;
+    let notes = phrase.notes();
+    let range = pitch_range(notes);
+    let beats = phrase.len_beats();
+    let row = row_height(view_rect, range);
+    // Octave shading: every C row.
+    for key in range.0..=range.1 {
+        if key % 12 == 0 {
+            let r = note_rect(
+                view_rect,
+                &Note {
+                    start_beats: 0.0,
+                    len_beats: beats,
+                    key,
+                    velocity: 0,
+                    channel: 0,
+                    part: Part::Chords,
+                },
+                beats,
+                range,
+            );
+            painter.rect_filled(r, 0.0, theme::GRID.gamma_multiply(0.6));
+            if row >= 7.0 {
+                painter.text(
+                    pos2(r.left() + 2.0, r.center().y),
+                    Align2::LEFT_CENTER,
+                    format!("C{}", i32::from(key) / 12 - 1),
+                    FontId::proportional((row * 0.9).min(10.0)),
+                    theme::MUTED,
+                );
+            }
+        }
+    }
+    for beat in 0..=(beats as u32) {
+        let x = beat_x(view_rect, f64::from(beat), beats);
+        let bar_line = beat % BEATS_PER_BAR == 0;
+        let colour = if bar_line {
+            theme::BAR_LINE
+        } else {
+            theme::GRID
+        };
+        painter.line_segment(
+            [pos2(x, view_rect.top()), pos2(x, view_rect.bottom())],
+            Stroke::new(if bar_line { 1.5 } else { 1.0 }, colour),
+        );
+    }
+    let playing_lit =
+        chords::highlighted_chord(snap.host.cursor_bars, phrase.bars(), phrase.bars() as usize);
+    if let Some(bar) = playing_lit {
+        let bar_beats = f64::from(BEATS_PER_BAR);
+        let x0 = beat_x(view_rect, bar as f64 * bar_beats, beats);
+        let x1 = beat_x(view_rect, (bar + 1) as f64 * bar_beats, beats);
+        painter.rect_filled(
+            Rect::from_min_max(pos2(x0, view_rect.top()), pos2(x1, view_rect.bottom())),
+            0.0,
+            Color32::from_rgba_unmultiplied(0xf2, 0xa6, 0x79, 14),
+        );
+    }
+    for part in [Part::Chords, Part::Bass, Part::Melody] {
+        let colour = theme::part_colour(part);
+        for note in notes.iter().filter(|n| n.part == part) {
+            let r = note_rect(view_rect, note, beats, range).shrink2(vec2(0.5, 0.5));
+            let strength = 0.55 + 0.45 * f32::from(note.velocity) / 127.0;
+            painter.rect_filled(r, CornerRadius::same(2), colour.gamma_multiply(strength));
+        }
+    }
+    if let Some(x) = playhead_x(view_rect, snap.host.cursor_bars, phrase.bars()) {
+        painter.line_segment(
+            [pos2(x, rect.top() + 4.0), pos2(x, rect.bottom() - 4.0)],
+            Stroke::new(2.0, theme::ACCENT),
+        );
+    }
+    if snap.next.is_some() {
+        let tag = Rect::from_min_size(
+            pos2(rect.right() - 64.0, rect.top() + 8.0),
+            vec2(54.0, 20.0),
+        );
+        painter.rect_filled(
+            tag,
+            CornerRadius::same(6),
+            theme::MELODY.gamma_multiply(0.85),
+        );
+        painter.text(
+            tag.center(),
+            Align2::CENTER_CENTER,
+            "NEXT",
+            FontId::proportional(12.0),
+            theme::ON_ACCENT,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phrase::Part;
+    use crate::music::phrase::Part;
 
     fn note(start_beats: f64, len_beats: f64, key: u8) -> Note {
         Note {

@@ -34,11 +34,11 @@ pub const ERROR: Color32 = Color32::from_rgb(0xf0, 0x7f, 0x7f);
 pub const OK: Color32 = Color32::from_rgb(0x9f, 0xd4, 0x8c);
 
 /// The colour of a part in the piano roll and its legend.
-pub fn part_colour(part: crate::phrase::Part) -> Color32 {
+pub fn part_colour(part: crate::music::phrase::Part) -> Color32 {
     match part {
-        crate::phrase::Part::Chords => CHORDS,
-        crate::phrase::Part::Bass => BASS,
-        crate::phrase::Part::Melody => MELODY,
+        crate::music::phrase::Part::Chords => CHORDS,
+        crate::music::phrase::Part::Bass => BASS,
+        crate::music::phrase::Part::Melody => MELODY,
     }
 }
 

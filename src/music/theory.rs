@@ -1,7 +1,7 @@
 //! Music theory: note and chord names, and lo-fi jazz voicings with voice leading.
 //!
 //! Pure functions of [`Chord`], key and [`Mode`]; nothing here knows about plugins, threads or
-//! phrases, and nothing allocates, so [`crate::render`] can call it on a pooled phrase.
+//! phrases, and nothing allocates, so [`crate::music::render`] can call it on a pooled phrase.
 //!
 //! # The voicing rule
 //!
@@ -36,7 +36,7 @@
 //!    the first chord (no previous voicing), go to the candidate whose mean key is nearest the
 //!    register centre, then to the lowest bottom key.
 
-use crate::progression::{Chord, Mode, Quality};
+use crate::music::progression::{Chord, Mode, Quality};
 use std::fmt;
 
 /// Most voices in a [`Voicing`].
@@ -56,7 +56,9 @@ const FLAT_MAJOR_KEYS: [u8; 6] = [1, 3, 5, 6, 8, 10];
 /// Whether black keys are named as sharps or flats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Spelling {
+    /// C♯, D♯, F♯, G♯, A♯.
     Sharps,
+    /// D♭, E♭, G♭, A♭, B♭.
     Flats,
 }
 

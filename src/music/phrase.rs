@@ -5,7 +5,7 @@
 //! note-off [`Edge`]s the sequencer walks. Its storage is allocated once by [`Phrase::new`] and
 //! never grows, so a phrase can be reused from a pool and handed to the audio thread.
 
-use crate::progression::BEATS_PER_BAR;
+use crate::music::progression::BEATS_PER_BAR;
 
 /// Most notes a phrase holds (8 bars of 6-note chords, bass and a 16th-note melody fit twice).
 pub const MAX_NOTES: usize = 512;
@@ -15,8 +15,11 @@ pub const MAX_NOTES: usize = 512;
 pub enum Part {
     // Explicit values: humanize draws one random stream per part from these, so reordering
     // would change what a saved seed sounds like.
+    /// The voiced chords.
     Chords = 0,
+    /// The bass line (chord roots).
     Bass = 1,
+    /// The melody.
     Melody = 2,
 }
 
@@ -84,7 +87,7 @@ impl Phrase {
         self.edges.clear();
     }
 
-    /// Which rendering this is (see [`crate::view`]); 0 until one is given.
+    /// Which rendering this is (see [`crate::bridge::views`]); 0 until one is given.
     pub fn id(&self) -> u64 {
         self.id
     }

@@ -6,25 +6,23 @@
 //!   allocation;
 //! - the **worker** publishes each phrase it sends as a [`PhraseView`] (a mutex shared only
 //!   with the editor; the audio thread never touches it);
-//! - the **editor** reads both and sends [`EditorCommand`]s to the worker through a mutex'd
-//!   inbox (neither side is real-time).
+//! - the **editor** reads both and sends [`EditorToWorker`] commands to the worker through a
+//!   bounded, mutex'd inbox (neither side is real-time).
 //!
 //! Phrases are matched by id: every rendered [`Phrase`] carries the id of its view.
 
-use crate::params::Knobs;
-use crate::phrase::Phrase;
-use crate::progression::Progression;
-use crate::state::{lock, HistoryEntry};
+use super::lock;
+use super::messages::{EditorToWorker, EDITOR_INBOX_CAPACITY};
+use crate::music::knobs::Knobs;
+use crate::music::phrase::Phrase;
+use crate::music::progression::Progression;
+use atomic_float::AtomicF64;
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How many recent phrase views are kept (playing, queued, and a few older ones).
 pub const RECENT_VIEWS: usize = 8;
-
-/// How many editor commands may wait for the worker; older ones are dropped.
-pub const INBOX_LIMIT: usize = 16;
 
 /// Id meaning "no phrase".
 pub const NO_PHRASE: u64 = 0;
@@ -42,30 +40,6 @@ pub struct PhraseView {
     pub knobs: Knobs,
     /// The rendered notes (a copy: the editor may keep it as long as it likes).
     pub phrase: Phrase,
-}
-
-/// What the editor asks the worker to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EditorCommand {
-    /// Play a phrase from the history again, exactly (its seed and progression), rendered
-    /// with `knobs`.
-    Restore {
-        /// Its position in the session's history (oldest first).
-        index: usize,
-        /// The history entry (checked against `index`: the history may have moved on).
-        entry: HistoryEntry,
-        /// Current parameter values.
-        knobs: Knobs,
-    },
-    /// Use the model in this folder (None: the embedded model), then write a phrase with it.
-    /// The choice is saved with the project; a rejected folder leaves the embedded model in
-    /// place and says why in the status.
-    UseModel {
-        /// The folder holding the ONNX graphs and `lofi_loom_model.json`, or None.
-        dir: Option<PathBuf>,
-        /// Current parameter values.
-        knobs: Knobs,
-    },
 }
 
 /// Host transport as the audio thread last saw it.
@@ -92,16 +66,16 @@ pub struct Views {
     playing_id: AtomicU64,
     /// Id of the phrase waiting for its bar line ([`NO_PHRASE`] if none).
     queued_id: AtomicU64,
-    /// Cursor in bars as f64 bits; NaN when stopped.
-    cursor_bits: AtomicU64,
-    /// Tempo as f64 bits; NaN when unknown.
-    tempo_bits: AtomicU64,
+    /// Cursor in bars; NaN when stopped.
+    cursor_bars: AtomicF64,
+    /// Tempo in BPM; NaN when unknown.
+    tempo_bpm: AtomicF64,
     /// Time signature as `numerator << 8 | denominator`; 0 when unknown.
     time_sig: AtomicU32,
     /// Whether the transport plays.
     playing: AtomicBool,
     /// Commands from the editor to the worker.
-    inbox: Mutex<VecDeque<EditorCommand>>,
+    inbox: Mutex<VecDeque<EditorToWorker>>,
     /// Counts commands ever sent (lets tests and the editor see that one was taken).
     commands_sent: AtomicU64,
 }
@@ -110,12 +84,8 @@ impl Views {
     /// A fresh set of views.
     pub fn new() -> Arc<Views> {
         let views = Views::default();
-        views
-            .cursor_bits
-            .store(f64::NAN.to_bits(), Ordering::Relaxed);
-        views
-            .tempo_bits
-            .store(f64::NAN.to_bits(), Ordering::Relaxed);
+        views.cursor_bars.store(f64::NAN, Ordering::Relaxed);
+        views.tempo_bpm.store(f64::NAN, Ordering::Relaxed);
         Arc::new(views)
     }
 
@@ -176,8 +146,8 @@ impl Views {
 
     /// Host transport as last seen by the audio thread.
     pub fn host(&self) -> HostView {
-        let cursor = f64::from_bits(self.cursor_bits.load(Ordering::Relaxed));
-        let tempo = f64::from_bits(self.tempo_bits.load(Ordering::Relaxed));
+        let cursor = self.cursor_bars.load(Ordering::Relaxed);
+        let tempo = self.tempo_bpm.load(Ordering::Relaxed);
         let sig = self.time_sig.load(Ordering::Relaxed);
         HostView {
             playing: self.playing.load(Ordering::Relaxed),
@@ -191,14 +161,10 @@ impl Views {
     pub fn store_playback(&self, playing_id: u64, queued_id: u64, host: HostView) {
         self.playing_id.store(playing_id, Ordering::Release);
         self.queued_id.store(queued_id, Ordering::Release);
-        self.cursor_bits.store(
-            host.cursor_bars.unwrap_or(f64::NAN).to_bits(),
-            Ordering::Relaxed,
-        );
-        self.tempo_bits.store(
-            host.tempo_bpm.unwrap_or(f64::NAN).to_bits(),
-            Ordering::Relaxed,
-        );
+        self.cursor_bars
+            .store(host.cursor_bars.unwrap_or(f64::NAN), Ordering::Relaxed);
+        self.tempo_bpm
+            .store(host.tempo_bpm.unwrap_or(f64::NAN), Ordering::Relaxed);
         let sig = host.time_sig.map_or(0, |(n, d)| (n as u32) << 8 | d as u32);
         self.time_sig.store(sig, Ordering::Relaxed);
         self.playing.store(host.playing, Ordering::Relaxed);
@@ -207,14 +173,14 @@ impl Views {
     /// Editor: asks the worker to do something.
     ///
     /// A model choice replaces one still waiting (only the last choice matters), so clicking
-    /// around never piles up model loads; the inbox holds at most [`INBOX_LIMIT`] commands,
+    /// around never piles up model loads; the inbox holds at most [`EDITOR_INBOX_CAPACITY`] commands,
     /// dropping the oldest.
-    pub fn send(&self, command: EditorCommand) {
+    pub fn send(&self, command: EditorToWorker) {
         let mut inbox = lock(&self.inbox);
-        if matches!(command, EditorCommand::UseModel { .. }) {
-            inbox.retain(|c| !matches!(c, EditorCommand::UseModel { .. }));
+        if matches!(command, EditorToWorker::UseModel { .. }) {
+            inbox.retain(|c| !matches!(c, EditorToWorker::UseModel { .. }));
         }
-        while inbox.len() >= INBOX_LIMIT {
+        while inbox.len() >= EDITOR_INBOX_CAPACITY {
             inbox.pop_front();
         }
         inbox.push_back(command);
@@ -228,7 +194,7 @@ impl Views {
     }
 
     /// Worker: the next command, if any.
-    pub fn take_command(&self) -> Option<EditorCommand> {
+    pub fn take_command(&self) -> Option<EditorToWorker> {
         lock(&self.inbox).pop_front()
     }
 }
@@ -236,8 +202,9 @@ impl Views {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::LofiParams;
-    use crate::progression::Mode;
+    use crate::music::progression::Mode;
+    use crate::session::HistoryEntry;
+    use std::path::PathBuf;
 
     fn view(id: u64) -> PhraseView {
         PhraseView {
@@ -248,7 +215,7 @@ mod tests {
                 mode: Mode::Ionian,
                 bars: Vec::new(),
             },
-            knobs: LofiParams::default().knobs(),
+            knobs: Knobs::default(),
             phrase: Phrase::new(1),
         }
     }
@@ -328,7 +295,7 @@ mod tests {
     #[test]
     fn only_the_last_model_choice_waits_and_the_inbox_is_bounded() {
         let views = Views::new();
-        let knobs = LofiParams::default().knobs();
+        let knobs = Knobs::default();
         let entry = HistoryEntry {
             seed: 3,
             progression: Progression {
@@ -340,30 +307,30 @@ mod tests {
             valence: 0.5,
         };
         for dir in ["a", "b", "c"] {
-            views.send(EditorCommand::UseModel {
+            views.send(EditorToWorker::UseModel {
                 dir: Some(PathBuf::from(dir)),
                 knobs,
             });
         }
-        views.send(EditorCommand::Restore {
+        views.send(EditorToWorker::Restore {
             index: 0,
             entry: entry.clone(),
             knobs,
         });
         assert_eq!(
             views.take_command(),
-            Some(EditorCommand::UseModel {
+            Some(EditorToWorker::UseModel {
                 dir: Some(PathBuf::from("c")),
                 knobs
             })
         );
         assert!(matches!(
             views.take_command(),
-            Some(EditorCommand::Restore { index: 0, .. })
+            Some(EditorToWorker::Restore { index: 0, .. })
         ));
         assert_eq!(views.take_command(), None);
-        for i in 0..INBOX_LIMIT + 4 {
-            views.send(EditorCommand::Restore {
+        for i in 0..EDITOR_INBOX_CAPACITY + 4 {
+            views.send(EditorToWorker::Restore {
                 index: i,
                 entry: entry.clone(),
                 knobs,
@@ -371,8 +338,11 @@ mod tests {
         }
         assert!(matches!(
             views.take_command(),
-            Some(EditorCommand::Restore { index: 4, .. })
+            Some(EditorToWorker::Restore { index: 4, .. })
         ));
-        assert_eq!(views.commands_sent(), 3 + 1 + INBOX_LIMIT as u64 + 4);
+        assert_eq!(
+            views.commands_sent(),
+            3 + 1 + EDITOR_INBOX_CAPACITY as u64 + 4
+        );
     }
 }

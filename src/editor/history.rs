@@ -1,23 +1,9 @@
-//! The arithmetic behind two controls: the XY pad (energy left to right, valence bottom to
-//! top) and history back/forward. Pure, tested without a window.
+//! History back/forward: the buttons in the header and the arithmetic behind them (pure,
+//! tested without a window).
 
-use egui::{pos2, Pos2, Rect};
-
-/// Energy and valence (each 0–1) for a pointer at `pointer` over the pad `pad`: energy grows
-/// to the right, valence (brighter, happier) upwards. Outside the pad the values clamp.
-pub fn pad_values(pad: Rect, pointer: Pos2) -> (f32, f32) {
-    let energy = (pointer.x - pad.left()) / pad.width().max(f32::EPSILON);
-    let valence = (pad.bottom() - pointer.y) / pad.height().max(f32::EPSILON);
-    (energy.clamp(0.0, 1.0), valence.clamp(0.0, 1.0))
-}
-
-/// Where the pad draws its marker for `energy` and `valence` (the inverse of [`pad_values`]).
-pub fn pad_position(pad: Rect, energy: f32, valence: f32) -> Pos2 {
-    pos2(
-        pad.left() + energy.clamp(0.0, 1.0) * pad.width(),
-        pad.bottom() - valence.clamp(0.0, 1.0) * pad.height(),
-    )
-}
+use super::LoomApp;
+use crate::bridge::messages::EditorToWorker;
+use egui::{Button, RichText, Ui};
 
 /// Which way to move through the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,24 +30,48 @@ pub fn history_step(len: usize, pos: Option<usize>, step: Step) -> Option<usize>
     }
 }
 
+impl LoomApp {
+    /// Back / forward through the session's history.
+    pub(super) fn history(&mut self, ui: &mut Ui) {
+        let cell = &self.shared.params.session;
+        let (len, pos) = cell.read(|s| (s.history.len(), s.history_pos));
+        let current = current_index(len, pos);
+        let back = history_step(len, pos, Step::Back);
+        let forward = history_step(len, pos, Step::Forward);
+        let mut go = None;
+        if ui
+            .add_enabled(back.is_some(), Button::new("‹"))
+            .on_hover_text("Previous phrase")
+            .clicked()
+        {
+            go = back;
+        }
+        let label = match current {
+            Some(i) => format!("{} / {len}", i + 1),
+            None => "– / –".to_owned(),
+        };
+        ui.label(RichText::new(label).monospace());
+        if ui
+            .add_enabled(forward.is_some(), Button::new("›"))
+            .on_hover_text("Next phrase")
+            .clicked()
+        {
+            go = forward;
+        }
+        let chosen = go.and_then(|i| Some((i, cell.read(|s| s.history.get(i).cloned())?)));
+        if let Some((index, entry)) = chosen {
+            self.shared.views.send(EditorToWorker::Restore {
+                index,
+                entry,
+                knobs: self.shared.params.knobs(),
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pad_maps_the_pointer_to_energy_and_valence() {
-        // A 200 × 100 pad at (10, 20): right edge x 210, bottom y 120.
-        let pad = Rect::from_min_max(pos2(10.0, 20.0), pos2(210.0, 120.0));
-        assert_eq!(pad_values(pad, pos2(10.0, 120.0)), (0.0, 0.0));
-        assert_eq!(pad_values(pad, pos2(210.0, 20.0)), (1.0, 1.0));
-        // 60 of 200 across, 75 of 100 up from the bottom.
-        assert_eq!(pad_values(pad, pos2(70.0, 45.0)), (0.3, 0.75));
-        // Outside clamps.
-        assert_eq!(pad_values(pad, pos2(-50.0, 500.0)), (0.0, 0.0));
-        assert_eq!(pad_values(pad, pos2(900.0, -3.0)), (1.0, 1.0));
-        assert_eq!(pad_position(pad, 0.5, 0.25), pos2(110.0, 95.0));
-        assert_eq!(pad_position(pad, 2.0, -1.0), pos2(210.0, 120.0));
-    }
 
     #[test]
     fn history_steps_stop_at_both_ends() {

@@ -5,11 +5,23 @@
 //! trickle of requests with the same seed instead of one per block; the final value is always
 //! sent. Plain data only: real-time safe.
 
-use crate::params::{Knobs, RegenerateMode};
-use crate::worker::{Request, RequestKind};
+use crate::bridge::messages::{Request, RequestKind};
+use crate::music::knobs::Knobs;
 
 /// Shortest time between two requests caused by moving knobs, in seconds.
 pub const MIN_REQUEST_INTERVAL_S: f64 = 0.05;
+
+/// When the plugin writes a new phrase by itself (the Regenerate mode parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegenerateMode {
+    /// Only when Regenerate is pressed.
+    Manual,
+    /// A new phrase (new seed) every time the current one ends.
+    EveryPhrase,
+    /// When Energy or Valence move (same seed, so the music evolves instead of jumping).
+    #[default]
+    KnobMoves,
+}
 
 /// What the requester looks at each block.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,8 +30,8 @@ pub struct ControlInputs {
     pub knobs: Knobs,
     /// The Regenerate switch (any flip regenerates).
     pub regenerate: bool,
-    /// The Regenerate mode.
-    pub mode: RegenerateMode,
+    /// When new phrases are written without pressing Regenerate.
+    pub regenerate_mode: RegenerateMode,
     /// How many sessions the host has restored.
     pub restored: u64,
     /// Which repetition of the phrase loop is playing (None when stopped).
@@ -80,7 +92,7 @@ impl Requester {
 
     /// Changes served at once: Regenerate, a restored session, a new loop in "every phrase".
     fn urgent_change(last: &ControlInputs, now: &ControlInputs) -> Option<RequestKind> {
-        let new_loop = now.mode == RegenerateMode::EveryPhrase
+        let new_loop = now.regenerate_mode == RegenerateMode::EveryPhrase
             && now.phrase_loop.is_some()
             && last.phrase_loop.is_some()
             && now.phrase_loop != last.phrase_loop;
@@ -107,7 +119,7 @@ impl Requester {
         }
         let mood_moved = a.energy != b.energy || a.valence != b.valence;
         let shape_changed = a.bars != b.bars || a.key != b.key || a.mode != b.mode;
-        if shape_changed || (mood_moved && now.mode == RegenerateMode::KnobMoves) {
+        if shape_changed || (mood_moved && now.regenerate_mode == RegenerateMode::KnobMoves) {
             Some(RequestKind::Vary)
         } else {
             Some(RequestKind::Perform)
@@ -118,13 +130,12 @@ impl Requester {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::LofiParams;
 
     fn inputs() -> ControlInputs {
         ControlInputs {
-            knobs: LofiParams::default().knobs(),
+            knobs: Knobs::default(),
             regenerate: false,
-            mode: RegenerateMode::Manual,
+            regenerate_mode: RegenerateMode::Manual,
             restored: 0,
             phrase_loop: Some(0),
         }
@@ -168,7 +179,7 @@ mod tests {
         // Energy automated every block for 0.2 s (512-sample blocks: 10.7 ms each).
         for i in 1..=19 {
             let mut now = inputs();
-            now.mode = RegenerateMode::KnobMoves;
+            now.regenerate_mode = RegenerateMode::KnobMoves;
             now.knobs.energy = 0.5 + i as f32 * 0.01;
             if let Some(q) = r.tick(now, 512, RATE) {
                 sent.push((i, q.kind, q.knobs.energy));
@@ -180,7 +191,7 @@ mod tests {
         assert!(sent.iter().all(|s| s.1 == RequestKind::Vary));
         // The final value follows once the interval has passed.
         let mut last = inputs();
-        last.mode = RegenerateMode::KnobMoves;
+        last.regenerate_mode = RegenerateMode::KnobMoves;
         last.knobs.energy = 0.5 + 19.0 * 0.01;
         let mut tail = None;
         for _ in 0..5 {
@@ -223,7 +234,7 @@ mod tests {
     fn every_phrase_mode_asks_for_a_new_seed_on_each_loop() {
         let mut r = Requester::default();
         let mut now = ControlInputs {
-            mode: RegenerateMode::EveryPhrase,
+            regenerate_mode: RegenerateMode::EveryPhrase,
             ..inputs()
         };
         r.reset(now);

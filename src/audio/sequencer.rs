@@ -19,7 +19,7 @@
 //! (`_beats`) and samples (`_samples`). Phrases are aligned to the song: phrase bar 0 plays on
 //! every song bar that is a multiple of the phrase length.
 
-use crate::phrase::Phrase;
+use crate::music::phrase::Phrase;
 
 /// Slack when turning a position into a sample index, in samples (absorbs float rounding).
 const EPS_SAMPLES: f64 = 1e-4;
@@ -30,8 +30,10 @@ const JITTER_FORWARD_SAMPLES: f64 = 64.0;
 const JITTER_BACKWARD_SAMPLES: f64 = 64.0;
 /// Phrase loop iterations scanned per span at most (keeps every loop bounded).
 const MAX_LOOPS_PER_SPAN: i64 = 16;
-/// Tempo range accepted from a host, in BPM; outside it the transport counts as unusable.
-const TEMPO_RANGE_BPM: (f64, f64) = (1.0, 2000.0);
+/// Tempo range accepted from a host, in BPM; outside it the transport counts as unusable. Wider
+/// than what a MIDI file is written with (`midi::export::FILE_TEMPO_RANGE_BPM`): a host may
+/// legitimately run at 5 or 1500 BPM, and the sequencer must follow it.
+const HOST_TEMPO_RANGE_BPM: (f64, f64) = (1.0, 2000.0);
 /// Largest host position accepted, in beats (about 10 days at 999 BPM).
 const MAX_POS_BEATS: f64 = 1e8;
 
@@ -123,7 +125,7 @@ impl Grid {
     fn from_transport(t: &TransportSnapshot) -> Option<Grid> {
         let tempo = t
             .tempo_bpm
-            .filter(|b| (TEMPO_RANGE_BPM.0..=TEMPO_RANGE_BPM.1).contains(b))?;
+            .filter(|b| (HOST_TEMPO_RANGE_BPM.0..=HOST_TEMPO_RANGE_BPM.1).contains(b))?;
         let pos = t
             .pos_beats
             .filter(|p| p.is_finite() && p.abs() <= MAX_POS_BEATS)?;
@@ -167,7 +169,7 @@ impl Grid {
         0.0
     }
 
-    /// Sample offset (from a block part starting at `ref_bars`) of position `at_bars`.
+    /// Sample offset (from a block span starting at `ref_bars`) of position `at_bars`.
     fn offset(&self, ref_bars: f64, at_bars: f64) -> f64 {
         ((at_bars - ref_bars) * self.samples_per_bar - EPS_SAMPLES).ceil()
     }
@@ -385,23 +387,23 @@ impl Sequencer {
             // Nothing audible yet: a queued phrase starts at once.
             self.current = self.pending.take();
         }
-        let mut part = self.follow(&grid, out);
+        let mut span = self.follow(&grid, out);
         let mut remaining = block_samples as f64;
         let mut sample_base = 0.0;
         // Bounded: each pass either ends the block or wraps at the host's loop end.
         for _ in 0..MAX_LOOPS_PER_SPAN {
-            let end_bars = part.start_bars + (remaining - 1.0 + EPS_SAMPLES) / grid.samples_per_bar;
+            let end_bars = span.start_bars + (remaining - 1.0 + EPS_SAMPLES) / grid.samples_per_bar;
             let wrap = match grid.loop_bars {
-                Some((_, loop_end)) if part.start_bars < loop_end && end_bars >= loop_end => {
-                    grid.offset(part.start_bars, loop_end).clamp(0.0, remaining)
+                Some((_, loop_end)) if span.start_bars < loop_end && end_bars >= loop_end => {
+                    grid.offset(span.start_bars, loop_end).clamp(0.0, remaining)
                 }
                 _ => remaining,
             };
-            let last_bars = part.start_bars + (wrap - 1.0 + EPS_SAMPLES) / grid.samples_per_bar;
-            self.play_span(&grid, part, last_bars, sample_base, out);
-            part.cursor_bars = part.cursor_bars.max(last_bars);
+            let last_bars = span.start_bars + (wrap - 1.0 + EPS_SAMPLES) / grid.samples_per_bar;
+            self.play_span(&grid, span, last_bars, sample_base, out);
+            span.cursor_bars = span.cursor_bars.max(last_bars);
             if wrap >= remaining {
-                part.start_bars += remaining / grid.samples_per_bar;
+                span.start_bars += remaining / grid.samples_per_bar;
                 break;
             }
             // The host loops inside this block: end everything at the wrap and go on from the
@@ -412,14 +414,14 @@ impl Sequencer {
             self.sounding.release_all((sample_base + wrap) as u32, out);
             remaining -= wrap;
             sample_base += wrap;
-            part = Part {
+            span = Span {
                 start_bars: loop_start,
                 cursor_bars: loop_start - (1.0 - EPS_SAMPLES) / grid.samples_per_bar,
             };
         }
         self.playhead = Some(Playhead {
-            cursor_bars: part.cursor_bars,
-            expected_start_bars: part.start_bars,
+            cursor_bars: span.cursor_bars,
+            expected_start_bars: span.start_bars,
             last_block_samples: block_samples as f64,
             bar_len_beats: grid.bar_len_beats,
             origin_beats: grid.origin_beats,
@@ -429,8 +431,8 @@ impl Sequencer {
     /// Decides whether this block continues the last one; on a discontinuity (start, seek,
     /// loop jump, time-signature change) releases everything and restarts from the host's
     /// position.
-    fn follow(&mut self, grid: &Grid, out: &mut impl SequencerOutput) -> Part {
-        let fresh = Part {
+    fn follow(&mut self, grid: &Grid, out: &mut impl SequencerOutput) -> Span {
+        let fresh = Span {
             start_bars: grid.start_bars,
             cursor_bars: grid.start_bars - (1.0 - EPS_SAMPLES) / grid.samples_per_bar,
         };
@@ -448,7 +450,7 @@ impl Sequencer {
             && drift_samples <= JITTER_FORWARD_SAMPLES
             && drift_samples >= -(p.last_block_samples + JITTER_BACKWARD_SAMPLES);
         if continuous {
-            Part {
+            Span {
                 start_bars: grid.start_bars,
                 cursor_bars: p.cursor_bars,
             }
@@ -470,29 +472,29 @@ impl Sequencer {
             && (grid.start_bars - (loop_start + overshoot.max(0.0))).abs() <= tolerance_bars
     }
 
-    /// Emits everything after `part.cursor_bars` up to and including `end_bars`, swapping
+    /// Emits everything after `span.cursor_bars` up to and including `end_bars`, swapping
     /// in a queued phrase at its bar line on the way.
     fn play_span(
         &mut self,
         grid: &Grid,
-        part: Part,
+        span: Span,
         end_bars: f64,
         sample_base: f64,
         out: &mut impl SequencerOutput,
     ) {
         let mut from = Bound {
-            bars: part.cursor_bars,
+            bars: span.cursor_bars,
             inclusive: false,
         };
         if self.pending.is_some() {
-            let swap_bars = self.next_swap_bar(part.cursor_bars);
+            let swap_bars = self.next_swap_bar(span.cursor_bars);
             if swap_bars <= end_bars {
                 let to = Bound {
                     bars: swap_bars,
                     inclusive: false,
                 };
-                self.emit_edges(grid, part.start_bars, from, to, sample_base, out);
-                let timing = sample_base + grid.offset(part.start_bars, swap_bars).max(0.0);
+                self.emit_edges(grid, span.start_bars, from, to, sample_base, out);
+                let timing = sample_base + grid.offset(span.start_bars, swap_bars).max(0.0);
                 self.sounding.release_all(timing as u32, out);
                 if let Some(next) = self.pending.take() {
                     if let Some(old) = self.current.replace(next) {
@@ -509,7 +511,7 @@ impl Sequencer {
             bars: end_bars,
             inclusive: true,
         };
-        self.emit_edges(grid, part.start_bars, from, to, sample_base, out);
+        self.emit_edges(grid, span.start_bars, from, to, sample_base, out);
     }
 
     /// The first bar line after `cursor_bars` at which a queued phrase may swap in.
@@ -558,10 +560,10 @@ impl Sequencer {
     }
 }
 
-/// The part of a block being played: where it starts and what was already scheduled.
+/// The span of a block being played: where it starts and what was already scheduled.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Part {
-    /// Position of the part's first sample, in bars.
+struct Span {
+    /// Position of the span's first sample, in bars.
     start_bars: f64,
     /// Everything at or before this position has been scheduled, in bars.
     cursor_bars: f64,
@@ -589,8 +591,8 @@ impl Bound {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phrase::{Note, Part as NotePart};
-    use crate::sim::{Recorder, SimTransport, TimedEvent};
+    use crate::midi::sim::{Recorder, SimTransport, TimedEvent};
+    use crate::music::phrase::{Note, Part as NotePart};
 
     /// 48 kHz at 120 BPM: 24 000 samples per beat, 96 000 per 4/4 bar.
     const SPB: u64 = 24_000;

@@ -23,9 +23,9 @@
 //!
 //! Pure and deterministic: the same phrase and settings always give the same bytes.
 
-use crate::phrase::{Part, Phrase};
-use crate::sequencer::{MidiEvent, Sequencer};
-use crate::sim::{Recorder, SimTransport};
+use crate::audio::sequencer::{MidiEvent, Sequencer};
+use crate::midi::sim::{Recorder, SimTransport};
+use crate::music::phrase::{Part, Phrase};
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 
@@ -35,7 +35,7 @@ pub const DEFAULT_PPQ: u16 = 960;
 pub const DEFAULT_TEMPO_BPM: f64 = 80.0;
 /// Tempos written, in BPM: a DAW's usual range. The slowest still fits the file's 24-bit
 /// microseconds-per-quarter field.
-pub const TEMPO_RANGE_BPM: (f64, f64) = (20.0, 999.0);
+pub const FILE_TEMPO_RANGE_BPM: (f64, f64) = (20.0, 999.0);
 /// Ticks per quarter note accepted (the file allows up to 32 767).
 pub const PPQ_RANGE: (u16, u16) = (96, 9600);
 /// Most times the phrase is written into one file.
@@ -65,7 +65,7 @@ const PARTS: [Part; 3] = [Part::Chords, Part::Bass, Part::Melody];
 /// is no channel map to keep in sync here.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExportSettings {
-    /// Tempo in BPM, [`TEMPO_RANGE_BPM`]. Written as microseconds per quarter note (rounded);
+    /// Tempo in BPM, [`FILE_TEMPO_RANGE_BPM`]. Written as microseconds per quarter note (rounded);
     /// the tick positions do not depend on it.
     pub tempo_bpm: f64,
     /// Host time signature (numerator, denominator); each 4/4 phrase bar is stretched to one
@@ -95,7 +95,7 @@ impl ExportSettings {
     /// (a non-finite tempo becomes [`DEFAULT_TEMPO_BPM`]), an unsupported time signature
     /// replaced by 4/4, and loops reduced if the file would be too long.
     pub fn normalized(&self, phrase: &Phrase) -> ExportSettings {
-        let (lo, hi) = TEMPO_RANGE_BPM;
+        let (lo, hi) = FILE_TEMPO_RANGE_BPM;
         let tempo_bpm = if self.tempo_bpm.is_finite() {
             self.tempo_bpm.clamp(lo, hi)
         } else {
@@ -141,9 +141,9 @@ impl ExportSettings {
 }
 
 /// Whether the sequencer follows this time signature (and a MIDI file can store it):
-/// the rule lives in [`crate::sequencer::time_sig_supported`].
+/// the rule lives in [`crate::audio::sequencer::time_sig_supported`].
 pub fn time_sig_supported((numerator, denominator): (u8, u8)) -> bool {
-    crate::sequencer::time_sig_supported(numerator.into(), denominator.into())
+    crate::audio::sequencer::time_sig_supported(numerator.into(), denominator.into())
 }
 
 /// The track name of a part.
@@ -355,7 +355,7 @@ fn encode(s: &ExportSettings, end_tick: u64, tracks: &[PartTrack]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phrase::Note;
+    use crate::music::phrase::Note;
 
     /// (tick, on, channel, key, velocity) of a track's note events.
     type Ev = (u64, bool, u8, u8, u8);

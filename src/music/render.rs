@@ -16,16 +16,15 @@
 //! humanize (deterministic jitter per grid line, so a note ending on a line and the next note
 //! starting on it move together and never overlap), then the chord strum.
 
-use crate::phrase::{Note, Part, Phrase};
-use crate::progression::{Progression, Step, BEATS_PER_BAR, MAX_BARS, STEPS_PER_CHORD, STEP_BEATS};
-use crate::theory::{self, Register, Voicing};
+use super::knobs::{PartSettings, SWING_PCT};
+use super::phrase::{Note, Part, Phrase};
+use super::progression::{Progression, Step, BEATS_PER_BAR, MAX_BARS, STEPS_PER_CHORD, STEP_BEATS};
+use super::theory::{self, Register, Voicing};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Length of an eighth note in beats: the unit swing works on.
 const EIGHTH_BEATS: f64 = 0.5;
-/// Largest swing, in percent of an eighth note.
-const MAX_SWING_PCT: f32 = 60.0;
 /// Timing jitter at 100 % humanize: onsets move by up to ± this many beats.
 const MAX_TIMING_JITTER_BEATS: f64 = 0.04;
 /// Velocity jitter at 100 % humanize: velocities move by up to ± this much.
@@ -62,19 +61,9 @@ const MELODY_VELOCITY: VelocityCurve = VelocityCurve {
     rise: 48.0,
 };
 
-/// Settings for one part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PartSettings {
-    /// Whether the part plays at all.
-    pub enabled: bool,
-    /// MIDI channel 0–15 (shown to users as 1–16).
-    pub channel: u8,
-    /// Octave shift, −2..=2 in the UI. Keys pushed outside 0–127 are dropped, never wrapped.
-    pub octave: i8,
-}
-
-/// How a progression is performed. `Default` is neutral (straight, unhumanized, medium energy,
-/// the progression's own length); the plugin's user-facing defaults live with its parameters.
+/// How a progression is performed. Built from [`Knobs::render_settings`](super::knobs::Knobs::render_settings) everywhere a phrase is
+/// written; [`RenderSettings::neutral`] (straight, unhumanized, medium energy, the
+/// progression's own length) is for tests that derive notes by hand.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RenderSettings {
     /// Phrase length in bars: None = the progression's own; Some(n), n in 1..=8, repeats the
@@ -99,13 +88,10 @@ pub struct RenderSettings {
     pub melody: PartSettings,
 }
 
-impl Default for RenderSettings {
-    fn default() -> Self {
-        let part = |channel| PartSettings {
-            enabled: true,
-            channel,
-            octave: 0,
-        };
+impl RenderSettings {
+    /// Straight, unhumanized, energy 0.5, the progression's own length, parts on channels 0–2.
+    pub fn neutral() -> RenderSettings {
+        let part = PartSettings::on;
         RenderSettings {
             bars: None,
             energy: 0.5,
@@ -374,7 +360,7 @@ impl PartWriter {
             part,
             settings: part_settings,
             line_beats,
-            swing_pct: clamp_setting(settings.swing_pct, 0.0, MAX_SWING_PCT),
+            swing_pct: clamp_setting(settings.swing_pct, SWING_PCT.min, SWING_PCT.max),
             energy: clamp_setting(settings.energy, 0.0, 1.0),
             jitter_beats,
             humanizer,
@@ -421,7 +407,7 @@ impl PartWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progression::{Bar, Chord, Mode};
+    use crate::music::progression::{Bar, Chord, Mode};
     use Step::{Hold, Note as N, Rest};
 
     /// A progression from (diatonic degree or no chord, melody) bars.
@@ -469,7 +455,7 @@ mod tests {
 
     #[test]
     fn c_ionian_pitches_chords_and_bass() {
-        let p = render(&two_five(), &RenderSettings::default());
+        let p = render(&two_five(), &RenderSettings::neutral());
         assert_eq!(p.bars(), 2);
         // Tonic C4 = 60. The last note of bar 1 is tied into bar 2; the hold after a rest
         // (bar 2, step 6) is silent.
@@ -514,7 +500,7 @@ mod tests {
                 [N(0), N(3), N(7), N(-5), N(12), N(24), N(-12), Rest],
             )],
         );
-        let mut settings = RenderSettings::default();
+        let mut settings = RenderSettings::neutral();
         settings.melody.octave = 1;
         settings.bass.octave = -1;
         let p = render(&progression, &settings);
@@ -535,7 +521,7 @@ mod tests {
             Mode::Ionian,
             &[(Some(2), [N(0), N(12), N(7), Rest, Rest, Rest, Rest, Rest])],
         );
-        let mut settings = RenderSettings::default();
+        let mut settings = RenderSettings::neutral();
         settings.melody.octave = 5;
         settings.bass.octave = -4;
         let p = render(&progression, &settings);
@@ -551,7 +537,7 @@ mod tests {
         let progression = prog(0, Mode::Ionian, &[(None, melody)]);
         let mut settings = RenderSettings {
             swing_pct: 50.0,
-            ..RenderSettings::default()
+            ..RenderSettings::neutral()
         };
         // Off-beats 1.5 and 2.5 (and the end at 1.5) move by ¼ beat; on-beats stay.
         assert_eq!(
@@ -607,14 +593,14 @@ mod tests {
                 (None, [Hold, Hold, Rest, Rest, Rest, Rest, Rest, Rest]),
             ],
         );
-        let p = render(&progression, &RenderSettings::default());
+        let p = render(&progression, &RenderSettings::neutral());
         assert_eq!(notes(&p, Part::Melody), [(0.0, 1.5, 60), (2.5, 2.5, 62)]);
         let late = prog(
             0,
             Mode::Ionian,
             &[(None, [Hold, Hold, N(0), Rest, Rest, Rest, Rest, Rest])],
         );
-        let p = render(&late, &RenderSettings::default());
+        let p = render(&late, &RenderSettings::neutral());
         assert_eq!(notes(&p, Part::Melody), [(1.0, 0.5, 60)]);
     }
 
@@ -636,7 +622,7 @@ mod tests {
         let progression = four_bars();
         let settings = RenderSettings {
             bars: Some(8),
-            ..RenderSettings::default()
+            ..RenderSettings::neutral()
         };
         let p = render(&progression, &settings);
         assert_eq!(p.bars(), 8);
@@ -668,7 +654,7 @@ mod tests {
         assert_eq!(
             notes(&short, Part::Melody),
             notes(
-                &render(&two_five(), &RenderSettings::default()),
+                &render(&two_five(), &RenderSettings::neutral()),
                 Part::Melody
             )
         );
@@ -682,12 +668,12 @@ mod tests {
         let settings = |seed| RenderSettings {
             humanize_pct: 100.0,
             humanize_seed: seed,
-            ..RenderSettings::default()
+            ..RenderSettings::neutral()
         };
         let a = render(&progression, &settings(7));
         assert_eq!(a, render(&progression, &settings(7)));
         assert_ne!(a, render(&progression, &settings(8)));
-        let grid = render(&progression, &RenderSettings::default());
+        let grid = render(&progression, &RenderSettings::neutral());
         for (h, g) in a.notes().iter().zip(grid.notes()) {
             assert_eq!((h.key, h.part, h.channel), (g.key, g.part, g.channel));
             // Up to 0.04 beat either way, plus up to 3 strum steps for the top chord voice.
@@ -714,7 +700,7 @@ mod tests {
         // Humanize 0 is the exact grid whatever the seed.
         let zero = RenderSettings {
             humanize_seed: 12345,
-            ..RenderSettings::default()
+            ..RenderSettings::neutral()
         };
         assert_eq!(render(&progression, &zero), grid);
     }
@@ -736,7 +722,7 @@ mod tests {
                 humanize_pct: 100.0,
                 humanize_seed: seed,
                 swing_pct: (seed % 61) as f32,
-                ..RenderSettings::default()
+                ..RenderSettings::neutral()
             };
             let p = render(&progression, &settings);
             let mut on = [[false; 128]; 16];
@@ -751,7 +737,7 @@ mod tests {
     #[test]
     fn channels_and_enabled_flags() {
         let progression = two_five();
-        let mut settings = RenderSettings::default();
+        let mut settings = RenderSettings::neutral();
         let p = render(&progression, &settings);
         for n in p.notes() {
             let expected = match n.part {
@@ -784,7 +770,7 @@ mod tests {
                 &progression,
                 &RenderSettings {
                     energy,
-                    ..RenderSettings::default()
+                    ..RenderSettings::neutral()
                 },
             )
         };
@@ -807,17 +793,17 @@ mod tests {
     #[test]
     fn render_into_reuses_a_phrase() {
         let mut phrase = Phrase::new(8);
-        render_into(&four_bars(), &RenderSettings::default(), &mut phrase);
-        assert_eq!(phrase, render(&four_bars(), &RenderSettings::default()));
-        render_into(&two_five(), &RenderSettings::default(), &mut phrase);
-        assert_eq!(phrase, render(&two_five(), &RenderSettings::default()));
+        render_into(&four_bars(), &RenderSettings::neutral(), &mut phrase);
+        assert_eq!(phrase, render(&four_bars(), &RenderSettings::neutral()));
+        render_into(&two_five(), &RenderSettings::neutral(), &mut phrase);
+        assert_eq!(phrase, render(&two_five(), &RenderSettings::neutral()));
         // An empty progression renders an empty phrase instead of panicking.
         let empty = Progression {
             key: 0,
             mode: Mode::Ionian,
             bars: Vec::new(),
         };
-        render_into(&empty, &RenderSettings::default(), &mut phrase);
+        render_into(&empty, &RenderSettings::neutral(), &mut phrase);
         assert_eq!((phrase.bars(), phrase.notes().len()), (1, 0));
     }
 }

@@ -5,8 +5,8 @@
 //! file holds exactly what the plugin plays; the tests use it to script transports (loops,
 //! seeks, stops, tempo and time-signature changes, jitter, odd block sizes).
 
-use crate::phrase::Phrase;
-use crate::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
+use crate::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
+use crate::music::phrase::Phrase;
 
 /// A host transport that knows its position in samples and derives beats from it.
 #[derive(Debug, Clone, Copy, PartialEq)]

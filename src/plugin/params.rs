@@ -1,17 +1,19 @@
 //! Every parameter of the plugin, with stable ids (never rename one once released), ranges and
 //! text formatters that round-trip exactly, plus the persisted non-parameter session.
 //!
-//! Written by the host (automation) and the GUI; read by the audio thread as atomics.
+//! Ranges and defaults come from [`crate::music::knobs`], declared once for the parameters, the
+//! command line and the editor. Written by the host (automation) and the GUI; read by the
+//! audio thread as atomics ([`LofiParams::knobs`]).
 
-use crate::progression::Mode;
-use crate::render::{PartSettings, RenderSettings};
-use crate::sequencer::SwapMode;
-use crate::state::SessionCell;
+use crate::audio::control::RegenerateMode;
+use crate::audio::sequencer::SwapMode;
+use crate::editor::layout::EDITOR_SIZE;
+use crate::music::knobs::{self, KnobRange, Knobs, PartSettings, Sampling};
+use crate::music::progression::Mode;
+use crate::session::SessionCell;
+use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use std::sync::{Arc, Mutex};
-
-/// The editor's size when first opened, in logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (900, 620);
 
 /// Phrase length choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -44,7 +46,7 @@ impl PhraseBars {
 
 /// When the plugin writes a new phrase by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum RegenerateMode {
+pub enum RegenerateChoice {
     /// Only when Regenerate is pressed.
     #[id = "manual"]
     Manual,
@@ -56,6 +58,17 @@ pub enum RegenerateMode {
     #[id = "knob-moves"]
     #[name = "When a knob moves"]
     KnobMoves,
+}
+
+impl RegenerateChoice {
+    /// The requester's mode.
+    pub fn mode(self) -> RegenerateMode {
+        match self {
+            RegenerateChoice::Manual => RegenerateMode::Manual,
+            RegenerateChoice::EveryPhrase => RegenerateMode::EveryPhrase,
+            RegenerateChoice::KnobMoves => RegenerateMode::KnobMoves,
+        }
+    }
 }
 
 /// When a new phrase replaces the playing one.
@@ -158,17 +171,17 @@ impl ModeChoice {
     }
 }
 
-/// A float parameter shown as a number with `decimals` decimals and an optional unit. The text
-/// form parses back to exactly the value it shows (values snap to the step size).
+/// A float parameter over `range`, shown as a number with `decimals` decimals and an optional
+/// unit. The text form parses back to exactly the value it shows (values snap to the step
+/// size).
 fn float_param(
     name: &str,
-    default: f32,
-    min: f32,
-    max: f32,
+    range: KnobRange,
     step: f32,
     decimals: usize,
     unit: &'static str,
 ) -> FloatParam {
+    let KnobRange { min, max, default } = range;
     FloatParam::new(name, default, FloatRange::Linear { min, max })
         .with_step_size(step)
         .with_unit(unit)
@@ -204,22 +217,30 @@ impl PartParams {
             channel: IntParam::new(
                 format!("{part} channel"),
                 channel,
-                IntRange::Linear { min: 1, max: 16 },
+                IntRange::Linear {
+                    min: i32::from(knobs::CHANNELS.0),
+                    max: i32::from(knobs::CHANNELS.1),
+                },
             ),
             octave: IntParam::new(
                 format!("{part} octave"),
                 0,
-                IntRange::Linear { min: -2, max: 2 },
+                IntRange::Linear {
+                    min: i32::from(knobs::OCTAVES.0),
+                    max: i32::from(knobs::OCTAVES.1),
+                },
             ),
         }
     }
 
     /// The render settings of this part.
     pub fn settings(&self) -> PartSettings {
+        let (lo, hi) = knobs::CHANNELS;
+        let (down, up) = knobs::OCTAVES;
         PartSettings {
             enabled: self.enabled.value(),
-            channel: (self.channel.value().clamp(1, 16) - 1) as u8,
-            octave: self.octave.value().clamp(-2, 2) as i8,
+            channel: (self.channel.value().clamp(i32::from(lo), i32::from(hi)) - 1) as u8,
+            octave: self.octave.value().clamp(i32::from(down), i32::from(up)) as i8,
         }
     }
 }
@@ -244,7 +265,7 @@ pub struct LofiParams {
     pub bars: EnumParam<PhraseBars>,
     /// When new phrases are written without pressing Regenerate.
     #[id = "regen-mode"]
-    pub regenerate_mode: EnumParam<RegenerateMode>,
+    pub regenerate_mode: EnumParam<RegenerateChoice>,
     /// Flip (either way) to write a new phrase with a new seed.
     #[id = "regenerate"]
     pub regenerate: BoolParam,
@@ -289,12 +310,12 @@ pub struct LofiParams {
 impl Default for LofiParams {
     fn default() -> Self {
         LofiParams {
-            energy: float_param("Energy", 0.5, 0.0, 1.0, 0.01, 2, ""),
-            valence: float_param("Valence", 0.5, 0.0, 1.0, 0.01, 2, ""),
-            swing: float_param("Swing", 20.0, 0.0, 60.0, 1.0, 0, " %"),
-            humanize: float_param("Humanize", 25.0, 0.0, 100.0, 1.0, 0, " %"),
+            energy: float_param("Energy", knobs::ENERGY, 0.01, 2, ""),
+            valence: float_param("Valence", knobs::VALENCE, 0.01, 2, ""),
+            swing: float_param("Swing", knobs::SWING_PCT, 1.0, 0, " %"),
+            humanize: float_param("Humanize", knobs::HUMANIZE_PCT, 1.0, 0, " %"),
             bars: EnumParam::new("Phrase length", PhraseBars::Four),
-            regenerate_mode: EnumParam::new("Regenerate mode", RegenerateMode::KnobMoves),
+            regenerate_mode: EnumParam::new("Regenerate mode", RegenerateChoice::KnobMoves),
             regenerate: BoolParam::new("Regenerate", false),
             swap_at: EnumParam::new("Swap at", SwapAt::PhraseEnd),
             key: EnumParam::new("Key", KeyChoice::Auto),
@@ -309,35 +330,6 @@ impl Default for LofiParams {
             editor_size: Mutex::new(EDITOR_SIZE),
         }
     }
-}
-
-/// The parameter values that shape a phrase, read once per block as plain data.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Knobs {
-    /// Energy 0–1.
-    pub energy: f32,
-    /// Valence 0–1.
-    pub valence: f32,
-    /// Swing percent.
-    pub swing_pct: f32,
-    /// Humanize percent.
-    pub humanize_pct: f32,
-    /// Phrase length in bars.
-    pub bars: u32,
-    /// Fixed tonic, if not Auto.
-    pub key: Option<u8>,
-    /// Fixed mode, if not Auto.
-    pub mode: Option<Mode>,
-    /// Chords part.
-    pub chords: PartSettings,
-    /// Bass part.
-    pub bass: PartSettings,
-    /// Melody part.
-    pub melody: PartSettings,
-    /// Keep the chords when writing a new phrase.
-    pub lock_chords: bool,
-    /// Keep the melody's rhythm when writing a new phrase.
-    pub lock_rhythm: bool,
 }
 
 impl LofiParams {
@@ -356,23 +348,24 @@ impl LofiParams {
             melody: self.melody.settings(),
             lock_chords: self.lock_chords.value(),
             lock_rhythm: self.lock_rhythm.value(),
+            sampling: Sampling::default(),
         }
     }
 }
 
-impl Knobs {
-    /// Render settings for these knobs and a humanize seed.
-    pub fn render_settings(&self, humanize_seed: u64) -> RenderSettings {
-        RenderSettings {
-            bars: Some(self.bars),
-            energy: self.energy,
-            swing_pct: self.swing_pct,
-            humanize_pct: self.humanize_pct,
-            humanize_seed,
-            chords: self.chords,
-            bass: self.bass,
-            melody: self.melody,
-        }
+/// The session is stored as its typed value, a JSON object (older versions stored a JSON
+/// string, which is still read). Rejecting a damaged one is the session's job, not nice-plug's:
+/// a bad field never fails the whole state load.
+impl<'a> PersistentField<'a, serde_json::Value> for SessionCell {
+    fn set(&self, new_value: serde_json::Value) {
+        self.restore_value(new_value);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&serde_json::Value) -> R,
+    {
+        f(&self.saved_value())
     }
 }
 
@@ -429,5 +422,12 @@ mod tests {
             ),
             (0, 1, 2)
         );
+    }
+
+    /// The command line, export and the tests write with `Knobs::default()`: it must be what
+    /// a fresh instance's parameters say.
+    #[test]
+    fn a_fresh_instance_plays_the_default_knobs() {
+        assert_eq!(LofiParams::default().knobs(), Knobs::default());
     }
 }

@@ -12,13 +12,13 @@
 //! and usable by the GUI to show what a phrase measures. Nothing here allocates after
 //! [`Descriptors::embedded`] has parsed the table once.
 
-use crate::progression::{Mode, Progression, Quality, Step, BEATS_PER_BAR, STEPS_PER_CHORD};
+use crate::music::progression::{Mode, Progression, Quality, Step, BEATS_PER_BAR, STEPS_PER_CHORD};
 use serde::Deserialize;
 use std::fmt;
 use std::sync::OnceLock;
 
 /// The quantile table and weights the training pipeline wrote, embedded at build time.
-const EMBEDDED_TABLE: &str = include_str!("../models/lofi_loom_descriptors.json");
+const EMBEDDED_TABLE: &str = include_str!("../../models/lofi_loom_descriptors.json");
 
 /// The musical features both descriptors are built from; every field is on a natural scale
 /// (per beat, per bar, octaves, 0–1), before weighting.
@@ -301,7 +301,7 @@ pub fn mode_brightness_rank(mode: Mode) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progression::{Bar, Chord};
+    use crate::music::progression::{Bar, Chord};
 
     #[test]
     fn embedded_table_parses_and_agrees_with_the_ranks() {

@@ -1,134 +1,38 @@
-//! The worker thread: one per plugin instance. It receives [`Request`]s from the audio thread,
-//! asks a [`PhraseSource`] for a progression, renders it into a pooled [`Phrase`] and hands
-//! the phrase to the audio thread; phrases the audio thread lets go of come back here to be
-//! reused or freed.
+//! The worker thread: one per plugin instance. It owns the phrase source (the decoder and its
+//! random draws) and a pool of phrases. It serves the audio thread's write requests — write a
+//! progression ([`compose::write_progression`]), render it into a pooled [`Phrase`]
+//! ([`compose::render_phrase`]) and send it — and the editor's commands (history, model
+//! folder); phrases the audio thread lets go of come back here to be reused or freed. Each
+//! newly written phrase joins the session's history.
 //!
-//! Threads and queues (all bounded, single producer, single consumer):
-//! ```text
-//!   audio ──Request──────────────► worker      (REQUEST_CAPACITY; coalesced: newest knobs win)
-//!   worker ──Box<Phrase>─────────► audio       (PHRASE_CAPACITY)
-//!   audio ──Box<Phrase> (retired)► worker      (RETURN_CAPACITY: room for every phrase alive)
-//! ```
-//! The worker only sends a phrase it took from its pool of [`POOL_PHRASES`], so the audio
-//! side can never hold more phrases than the return queue can take back.
-//!
-//! The editor talks to the worker through [`Views`] (not real-time on either side): the worker
-//! publishes a [`PhraseView`] of each phrase it sends and serves [`EditorCommand`]s (restore a
-//! history entry, switch the model). Each newly written phrase joins the session's history.
+//! Queues and capacities are in [`crate::bridge::messages`]. The worker only sends a phrase it
+//! took from its pool of [`POOL_PHRASES`], so the audio side never holds more phrases than the
+//! way back has room for.
 
-use crate::params::Knobs;
-use crate::phrase::Phrase;
-use crate::progression::{Progression, MAX_BARS};
-use crate::render::render_into;
-use crate::state::{lock, HistoryEntry, Session, SessionCell};
-use crate::view::{EditorCommand, PhraseView, Views};
+pub mod compose;
+pub mod neural;
+pub mod source;
+
+use crate::bridge::messages::{
+    channels, AudioEnds, AudioToWorker, EditorToWorker, Request, RequestKind, WorkerEnds,
+    WorkerToAudio, POOL_PHRASES,
+};
+use crate::bridge::status::Status;
+use crate::bridge::views::{PhraseView, Views};
+use crate::music::knobs::Knobs;
+use crate::music::phrase::Phrase;
+use crate::music::progression::MAX_BARS;
+use crate::session::{HistoryEntry, Session, SessionCell};
+use compose::{render_phrase, with_overrides, write_progression};
+use source::{next_seed, LoadedProgression, PhraseSource, SourceFactory};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Phrases the worker owns and recycles.
-pub const POOL_PHRASES: usize = 4;
-/// Requests that can wait in the queue; the audio thread retries next block when it is full.
-pub const REQUEST_CAPACITY: usize = 16;
-/// Rendered phrases waiting for the audio thread.
-pub const PHRASE_CAPACITY: usize = POOL_PHRASES;
-/// Retired phrases on their way back: the pool plus phrases installed directly at activation.
-pub const RETURN_CAPACITY: usize = POOL_PHRASES + 4;
 /// How often the worker looks at its queues when idle.
 const POLL_INTERVAL: Duration = Duration::from_millis(4);
-
-/// What a request asks for, from least to most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RequestKind {
-    /// Play the same progression with new performance settings (swing, parts, velocity…).
-    Perform,
-    /// Write the progression again with the same seed for new knob values.
-    Vary,
-    /// Write a new progression with a new seed.
-    NewSeed,
-}
-
-/// A request from the audio thread. Plain data: sending it never allocates.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Request {
-    /// What to do.
-    pub kind: RequestKind,
-    /// Parameter values at the time of the request.
-    pub knobs: Knobs,
-}
-
-impl Request {
-    /// Two requests waiting together become one: the newest knobs, the larger kind.
-    pub fn merge(self, newer: Request) -> Request {
-        Request {
-            kind: self.kind.max(newer.kind),
-            knobs: newer.knobs,
-        }
-    }
-}
-
-/// Where progressions come from. The neural decoder implements this; until then
-/// [`LoadedProgression`] plays only what the user loaded.
-pub trait PhraseSource: Send {
-    /// A short name for the status line, e.g. "embedded model".
-    fn name(&self) -> &str;
-
-    /// Something the user should know about how the source was built (e.g. their model folder
-    /// was refused and the built-in model is used instead).
-    fn warning(&self) -> Option<String> {
-        None
-    }
-
-    /// The progression for `request` with `seed`, or None when there is nothing to play. An
-    /// error is a message for the user; the current phrase keeps playing.
-    fn progression(
-        &mut self,
-        request: &Request,
-        seed: u64,
-        session: &Session,
-    ) -> Result<Option<Progression>, String>;
-}
-
-/// Plays the progression stored in the session (loaded from a file or a saved project).
-#[derive(Debug, Default)]
-pub struct LoadedProgression;
-
-impl PhraseSource for LoadedProgression {
-    fn name(&self) -> &str {
-        "loaded progression"
-    }
-
-    fn progression(
-        &mut self,
-        _request: &Request,
-        _seed: u64,
-        session: &Session,
-    ) -> Result<Option<Progression>, String> {
-        Ok(session.progression.clone())
-    }
-}
-
-/// The next seed after `seed` (SplitMix64): Regenerate walks a fixed sequence, so a session
-/// can be reproduced from its first seed.
-pub fn next_seed(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// `progression` with the Key and Mode parameters applied (Auto keeps its own).
-pub fn with_overrides(mut progression: Progression, knobs: &Knobs) -> Progression {
-    if let Some(key) = knobs.key {
-        progression.key = key;
-    }
-    if let Some(mode) = knobs.mode {
-        progression.mode = mode;
-    }
-    progression
-}
 
 /// Renders the session's progression for `knobs` into `out`. Returns false when the session
 /// has no progression. Used by the worker and, at activation, on the main thread.
@@ -136,8 +40,7 @@ pub fn render_session(session: &Session, knobs: &Knobs, out: &mut Phrase) -> boo
     let Some(progression) = &session.progression else {
         return false;
     };
-    let progression = with_overrides(progression.clone(), knobs);
-    render_into(&progression, &knobs.render_settings(session.seed), out);
+    render_phrase(progression, knobs, session.seed, out);
     true
 }
 
@@ -158,16 +61,6 @@ pub fn publish_view(views: &Views, session: &Session, knobs: &Knobs, phrase: &mu
     });
 }
 
-/// The audio thread's ends of the queues.
-pub struct AudioEnds {
-    /// Requests to the worker.
-    pub requests: rtrb::Producer<Request>,
-    /// Phrases from the worker.
-    pub phrases: rtrb::Consumer<Box<Phrase>>,
-    /// Retired phrases back to the worker.
-    pub returns: rtrb::Producer<Box<Phrase>>,
-}
-
 /// Handle to the worker thread; dropping it stops and joins the thread.
 pub struct Worker {
     /// Set to ask the thread to finish.
@@ -179,16 +72,14 @@ pub struct Worker {
 impl Worker {
     /// Starts the worker thread, which first builds its phrase source with `make_source` (so a
     /// model is loaded and optimised there, never on the host's threads). Allocates: call from
-    /// `activate()`, never from `process()`.
+    /// `initialize()`, never from `process()`.
     pub fn spawn(
         session: SessionCell,
         status: Arc<Status>,
         views: Arc<Views>,
         make_source: SourceFactory,
     ) -> std::io::Result<(Worker, AudioEnds)> {
-        let (requests, request_rx) = rtrb::RingBuffer::new(REQUEST_CAPACITY);
-        let (phrase_tx, phrases) = rtrb::RingBuffer::new(PHRASE_CAPACITY);
-        let (returns, return_rx) = rtrb::RingBuffer::new(RETURN_CAPACITY);
+        let (audio, ends) = channels();
         let shutdown = Arc::new(AtomicBool::new(false));
         let state = WorkerState {
             session,
@@ -196,9 +87,7 @@ impl Worker {
             views,
             make_source,
             source: Box::new(LoadedProgression),
-            requests: request_rx,
-            phrases: phrase_tx,
-            returns: return_rx,
+            ends,
             pool: (0..POOL_PHRASES)
                 .map(|_| Box::new(Phrase::new(MAX_BARS as u32)))
                 .collect(),
@@ -214,11 +103,7 @@ impl Worker {
                 shutdown,
                 thread: Some(thread),
             },
-            AudioEnds {
-                requests,
-                phrases,
-                returns,
-            },
+            audio,
         ))
     }
 }
@@ -229,54 +114,9 @@ impl Drop for Worker {
         if let Some(thread) = self.thread.take() {
             thread.thread().unpark();
             if thread.join().is_err() {
-                nice_plug::nice_error!("Lofi Loom's worker thread panicked");
+                tracing::error!("Lofi Loom's worker thread panicked");
             }
         }
-    }
-}
-
-/// Builds the worker's phrase source on the worker thread, from the user's model folder if
-/// one is chosen (again each time the user picks another).
-pub type SourceFactory =
-    Box<dyn FnMut(Option<&Path>) -> Result<Box<dyn PhraseSource>, String> + Send>;
-
-/// What the worker tells the user (read by the GUI and tests; never by the audio thread).
-#[derive(Debug, Default)]
-pub struct Status {
-    /// Which source writes phrases, e.g. "embedded model", once it is ready.
-    source: Mutex<Option<String>>,
-    /// The last problem, in plain words.
-    error: Mutex<Option<String>>,
-    /// How long the last phrase took to write and render, in microseconds.
-    last_generation_us: AtomicU64,
-    /// How many phrases the worker has sent.
-    phrases_sent: AtomicU64,
-}
-
-impl Status {
-    /// Which source writes phrases, once it is ready.
-    pub fn source(&self) -> Option<String> {
-        lock(&self.source).clone()
-    }
-
-    /// The last problem, if any.
-    pub fn error(&self) -> Option<String> {
-        lock(&self.error).clone()
-    }
-
-    /// Time the last phrase took, in microseconds.
-    pub fn last_generation_us(&self) -> u64 {
-        self.last_generation_us.load(Ordering::Relaxed)
-    }
-
-    /// Phrases sent so far.
-    pub fn phrases_sent(&self) -> u64 {
-        self.phrases_sent.load(Ordering::Acquire)
-    }
-
-    /// Replaces the message shown to the user (None clears it).
-    pub fn set_error(&self, message: Option<String>) {
-        *lock(&self.error) = message;
     }
 }
 
@@ -292,12 +132,8 @@ struct WorkerState {
     make_source: SourceFactory,
     /// Where progressions come from.
     source: Box<dyn PhraseSource>,
-    /// Requests from the audio thread.
-    requests: rtrb::Consumer<Request>,
-    /// Rendered phrases to the audio thread.
-    phrases: rtrb::Producer<Box<Phrase>>,
-    /// Retired phrases from the audio thread.
-    returns: rtrb::Consumer<Box<Phrase>>,
+    /// The worker's ends of the audio thread's queues.
+    ends: WorkerEnds,
     /// Free phrases. Boxed because they travel through the queues as pointers: moving one
     /// never copies or allocates on the audio thread.
     #[allow(clippy::vec_box)]
@@ -331,18 +167,18 @@ impl WorkerState {
                 self.source = source;
             }
             Err(message) => {
-                nice_plug::nice_warn!("Lofi Loom plays loaded progressions only: {message}");
+                tracing::warn!("Lofi Loom plays loaded progressions only: {message}");
                 self.status.set_error(Some(message));
                 self.source = Box::new(LoadedProgression);
             }
         }
-        *lock(&self.status.source) = Some(self.source.name().to_string());
+        self.status.set_source(self.source.name());
     }
 
     /// Serves one editor command: it replaces whatever was waiting.
-    fn command(&mut self, command: EditorCommand) {
+    fn command(&mut self, command: EditorToWorker) {
         match command {
-            EditorCommand::Restore {
+            EditorToWorker::Restore {
                 index,
                 entry,
                 knobs,
@@ -353,7 +189,7 @@ impl WorkerState {
                     knobs,
                 });
             }
-            EditorCommand::UseModel { dir, knobs } => {
+            EditorToWorker::UseModel { dir, knobs } => {
                 self.session.update(|s| {
                     s.model_dir = dir.as_ref().map(|d| d.to_string_lossy().into_owned());
                 });
@@ -368,15 +204,9 @@ impl WorkerState {
 
     fn run(mut self) {
         while !self.shutdown.load(Ordering::Acquire) {
-            self.collect_returns();
+            self.receive();
             while let Some(command) = self.views.take_command() {
                 self.command(command);
-            }
-            while let Ok(request) = self.requests.pop() {
-                self.waiting = Some(match self.waiting {
-                    Some(older) => older.merge(request),
-                    None => request,
-                });
             }
             self.flush_outbox();
             if self.outbox.is_none() {
@@ -389,17 +219,31 @@ impl WorkerState {
         }
     }
 
-    fn collect_returns(&mut self) {
-        while let Ok(phrase) = self.returns.pop() {
-            if self.pool.len() < POOL_PHRASES {
-                self.pool.push(phrase);
-            } // else: dropped here, on the worker thread.
+    /// Takes everything the audio thread sent: requests merge into the waiting one, retired
+    /// phrases go back to the pool (or are freed here, off the audio thread).
+    fn receive(&mut self) {
+        while let Ok(message) = self.ends.from_audio.pop() {
+            match message {
+                AudioToWorker::Write(request) => {
+                    self.waiting = Some(match self.waiting {
+                        Some(older) => older.merge(request),
+                        None => request,
+                    });
+                }
+                AudioToWorker::Retired(phrase) => {
+                    if self.pool.len() < POOL_PHRASES {
+                        self.pool.push(phrase);
+                    }
+                }
+            }
         }
     }
 
     fn flush_outbox(&mut self) {
         if let Some(phrase) = self.outbox.take() {
-            if let Err(rtrb::PushError::Full(phrase)) = self.phrases.push(phrase) {
+            if let Err(rtrb::PushError::Full(WorkerToAudio::Phrase(phrase))) =
+                self.ends.to_audio.push(WorkerToAudio::Phrase(phrase))
+            {
                 self.outbox = Some(phrase);
             }
         }
@@ -418,7 +262,8 @@ impl WorkerState {
         }
         let mut written = None;
         if request.kind != RequestKind::Perform {
-            match self.source.progression(&request, session.seed, &session) {
+            let playing = session.progression.as_ref();
+            match write_progression(&mut *self.source, &request.knobs, session.seed, playing) {
                 Ok(p) => {
                     written = p.clone().map(|progression| HistoryEntry {
                         seed: session.seed,
@@ -429,7 +274,7 @@ impl WorkerState {
                     session.progression = p;
                 }
                 Err(message) => {
-                    nice_plug::nice_warn!("Lofi Loom could not write a new phrase: {message}");
+                    tracing::warn!("Lofi Loom could not write a new phrase: {message}");
                     self.status
                         .set_error(Some(format!("could not write a new phrase: {message}")));
                     self.pool.push(phrase);
@@ -453,10 +298,7 @@ impl WorkerState {
             self.outbox = Some(phrase);
             self.flush_outbox();
             let elapsed_us = started.elapsed().as_micros().min(u64::MAX as u128) as u64;
-            self.status
-                .last_generation_us
-                .store(elapsed_us, Ordering::Relaxed);
-            self.status.phrases_sent.fetch_add(1, Ordering::AcqRel);
+            self.status.record_phrase(elapsed_us);
         } else {
             self.pool.push(phrase);
         }
@@ -466,8 +308,10 @@ impl WorkerState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::LofiParams;
-    use crate::progression::{Bar, Chord, Mode, Step};
+    use crate::bridge::lock;
+    use crate::music::progression::Progression;
+    use crate::music::progression::{Bar, Chord, Mode, Step};
+    use std::sync::Mutex;
     use std::time::Instant;
 
     fn session() -> Session {
@@ -493,7 +337,7 @@ mod tests {
     fn wait_for_phrase(ends: &mut AudioEnds) -> Box<Phrase> {
         let start = Instant::now();
         loop {
-            if let Ok(p) = ends.phrases.pop() {
+            if let Some(p) = ends.next_phrase() {
                 return p;
             }
             assert!(
@@ -510,21 +354,20 @@ mod tests {
         cell.restore(session());
         let (worker, mut ends) =
             Worker::spawn(cell.clone(), Arc::default(), Views::new(), loaded()).unwrap();
-        let knobs = LofiParams::default().knobs();
+        let knobs = Knobs::default();
         for _ in 0..3 * POOL_PHRASES {
-            ends.requests
-                .push(Request {
-                    kind: RequestKind::Perform,
-                    knobs,
-                })
-                .unwrap();
+            ends.request(Request {
+                kind: RequestKind::Perform,
+                knobs,
+            })
+            .unwrap();
             let p = wait_for_phrase(&mut ends);
             assert_eq!(p.bars(), 4);
             let mut expected = Phrase::new(8);
             render_session(&session(), &knobs, &mut expected);
             expected.set_id(p.id());
             assert_eq!(*p, expected);
-            ends.returns.push(p).unwrap();
+            ends.retire(p);
         }
         drop(worker); // joins
     }
@@ -535,13 +378,12 @@ mod tests {
         cell.restore(session());
         let (_worker, mut ends) =
             Worker::spawn(cell.clone(), Arc::default(), Views::new(), loaded()).unwrap();
-        let knobs = LofiParams::default().knobs();
-        ends.requests
-            .push(Request {
-                kind: RequestKind::NewSeed,
-                knobs,
-            })
-            .unwrap();
+        let knobs = Knobs::default();
+        ends.request(Request {
+            kind: RequestKind::NewSeed,
+            knobs,
+        })
+        .unwrap();
         let p = wait_for_phrase(&mut ends);
         assert_eq!(cell.get().seed, next_seed(7));
         let mut expected = Phrase::new(8);
@@ -562,15 +404,14 @@ mod tests {
         let cell = SessionCell::default();
         let (_worker, mut ends) =
             Worker::spawn(cell, Arc::default(), Views::new(), loaded()).unwrap();
-        let knobs = LofiParams::default().knobs();
-        ends.requests
-            .push(Request {
-                kind: RequestKind::NewSeed,
-                knobs,
-            })
-            .unwrap();
+        let knobs = Knobs::default();
+        ends.request(Request {
+            kind: RequestKind::NewSeed,
+            knobs,
+        })
+        .unwrap();
         std::thread::sleep(Duration::from_millis(50));
-        assert!(ends.phrases.pop().is_err());
+        assert!(ends.next_phrase().is_none());
     }
 
     #[test]
@@ -581,13 +422,12 @@ mod tests {
         let failing: SourceFactory = Box::new(|_| Err("the model file is damaged".into()));
         let (_worker, mut ends) =
             Worker::spawn(cell, status.clone(), Views::new(), failing).unwrap();
-        let knobs = LofiParams::default().knobs();
-        ends.requests
-            .push(Request {
-                kind: RequestKind::Vary,
-                knobs,
-            })
-            .unwrap();
+        let knobs = Knobs::default();
+        ends.request(Request {
+            kind: RequestKind::Vary,
+            knobs,
+        })
+        .unwrap();
         let p = wait_for_phrase(&mut ends);
         assert_eq!(p.bars(), 4);
         assert_eq!(status.source().as_deref(), Some("loaded progression"));
@@ -606,9 +446,9 @@ mod tests {
 
         fn progression(
             &mut self,
-            _request: &Request,
+            _knobs: &Knobs,
             seed: u64,
-            _session: &Session,
+            _playing: Option<&Progression>,
         ) -> Result<Option<Progression>, String> {
             let mut p = session().progression.unwrap();
             p.key = (seed % 12) as u8;
@@ -632,24 +472,26 @@ mod tests {
         let source: SourceFactory = Box::new(|_| Ok(Box::new(Transposing)));
         let (_worker, mut ends) =
             Worker::spawn(cell.clone(), Arc::default(), views.clone(), source).unwrap();
-        let mut knobs = LofiParams::default().knobs();
-        knobs.energy = 0.25;
+        let knobs = Knobs {
+            energy: 0.25,
+            ..Knobs::default()
+        };
         let mut seeds = Vec::new();
         for kind in [
             RequestKind::NewSeed,
             RequestKind::NewSeed,
             RequestKind::Perform,
         ] {
-            ends.requests.push(Request { kind, knobs }).unwrap();
+            ends.request(Request { kind, knobs }).unwrap();
             let p = wait_for_phrase(&mut ends);
             let view = views.latest().expect("a view");
             assert_eq!(view.id, p.id());
-            assert_ne!(view.id, crate::view::NO_PHRASE);
+            assert_ne!(view.id, crate::bridge::views::NO_PHRASE);
             assert_eq!(view.phrase, *p);
             assert_eq!(view.seed, cell.get().seed);
             assert_eq!(view.progression.key, (cell.get().seed % 12) as u8);
             seeds.push(cell.get().seed);
-            ends.returns.push(p).unwrap();
+            ends.retire(p);
         }
         // Two phrases were written (Perform only re-renders): two history entries.
         let s = cell.get();
@@ -659,7 +501,7 @@ mod tests {
         assert_eq!(s.history[0].progression.key, (seeds[0] % 12) as u8);
 
         // Back to the first entry: its seed and progression play again, exactly.
-        views.send(EditorCommand::Restore {
+        views.send(EditorToWorker::Restore {
             index: 0,
             entry: s.history[0].clone(),
             knobs,
@@ -698,20 +540,20 @@ mod tests {
         let source: SourceFactory = Box::new(|_| Ok(Box::new(Transposing)));
         let (_worker, mut ends) =
             Worker::spawn(cell.clone(), Arc::default(), views.clone(), source).unwrap();
-        views.send(EditorCommand::Restore {
+        views.send(EditorToWorker::Restore {
             index: 0,
             entry: entry.clone(),
-            knobs: LofiParams::default().knobs(),
+            knobs: Knobs::default(),
         });
         let p = wait_for_phrase(&mut ends);
         assert_eq!(views.latest().map(|v| v.id), Some(p.id()));
         assert_eq!(cell.get().history_pos, Some(0));
         // An index the history no longer holds falls back to the newest equal entry.
-        ends.returns.push(p).unwrap();
-        views.send(EditorCommand::Restore {
+        ends.retire(p);
+        views.send(EditorToWorker::Restore {
             index: 7,
             entry,
-            knobs: LofiParams::default().knobs(),
+            knobs: Knobs::default(),
         });
         let p = wait_for_phrase(&mut ends);
         assert_eq!(views.latest().map(|v| v.id), Some(p.id()));
@@ -735,9 +577,9 @@ mod tests {
         });
         let (_worker, mut ends) =
             Worker::spawn(cell.clone(), status.clone(), views.clone(), source).unwrap();
-        let knobs = LofiParams::default().knobs();
+        let knobs = Knobs::default();
         wait_until("source built", || status.source().is_some());
-        views.send(EditorCommand::UseModel {
+        views.send(EditorToWorker::UseModel {
             dir: Some(PathBuf::from("/models/broken")),
             knobs,
         });
@@ -747,8 +589,8 @@ mod tests {
         // The session's own progression still plays (Vary on the fallback source).
         let p = wait_for_phrase(&mut ends);
         assert_eq!(p.bars(), 4);
-        ends.returns.push(p).unwrap();
-        views.send(EditorCommand::UseModel { dir: None, knobs });
+        ends.retire(p);
+        views.send(EditorToWorker::UseModel { dir: None, knobs });
         wait_until("error cleared", || status.error().is_none());
         assert_eq!(status.source().as_deref(), Some("transposing"));
         assert_eq!(cell.get().model_dir, None);
@@ -756,14 +598,5 @@ mod tests {
             *lock(&asked),
             [None, Some(PathBuf::from("/models/broken")), None]
         );
-    }
-
-    #[test]
-    fn overrides_replace_key_and_mode() {
-        let mut knobs = LofiParams::default().knobs();
-        knobs.key = Some(5);
-        knobs.mode = Some(Mode::Dorian);
-        let p = with_overrides(session().progression.unwrap(), &knobs);
-        assert_eq!((p.key, p.mode), (5, Mode::Dorian));
     }
 }

@@ -1,6 +1,6 @@
 //! The token vocabulary Lofi Loom's music is written in, and its JSON forms.
 //!
-//! A [`Progression`] is what the decoder emits and what [`crate::render`] turns into notes:
+//! A [`Progression`] is what the decoder emits and what [`crate::music::render`] turns into notes:
 //! a key, a mode, and a list of bars. The grid is fixed and lives here so that changing it is
 //! cheap:
 //!
@@ -41,12 +41,19 @@ pub const MELODY_MAX: i8 = 24;
 /// The seven diatonic modes, brightest last-but-one (Lydian) to darkest (Locrian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Mode {
+    /// Major: 1 2 3 4 5 6 7.
     Ionian,
+    /// Minor with a raised 6th: 1 2 ♭3 4 5 6 ♭7.
     Dorian,
+    /// Minor with a lowered 2nd: 1 ♭2 ♭3 4 5 ♭6 ♭7.
     Phrygian,
+    /// Major with a raised 4th: 1 2 3 ♯4 5 6 7.
     Lydian,
+    /// Major with a lowered 7th: 1 2 3 4 5 6 ♭7.
     Mixolydian,
+    /// Natural minor: 1 2 ♭3 4 5 ♭6 ♭7.
     Aeolian,
+    /// Diminished: 1 ♭2 ♭3 4 ♭5 ♭6 ♭7.
     Locrian,
 }
 
@@ -94,16 +101,24 @@ impl Mode {
     }
 }
 
-/// A chord quality. The voicing rule in [`crate::theory`] adds lo-fi extensions on top.
+/// A chord quality. The voicing rule in [`crate::music::theory`] adds lo-fi extensions on top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Quality {
+    /// Major triad (1 3 5).
     Major,
+    /// Minor triad (1 ♭3 5).
     Minor,
+    /// Diminished triad (1 ♭3 ♭5).
     Diminished,
+    /// Dominant seventh (1 3 5 ♭7).
     Dominant7,
+    /// Major seventh (1 3 5 7).
     Major7,
+    /// Minor seventh (1 ♭3 5 ♭7).
     Minor7,
+    /// Half-diminished seventh (1 ♭3 ♭5 ♭7).
     HalfDiminished7,
+    /// Suspended fourth (1 4 5).
     Sus4,
 }
 

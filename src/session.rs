@@ -2,16 +2,18 @@
 //! the same notes (the seed and the progression), with a version number and a safe fallback
 //! for corrupt or unknown state.
 //!
-//! Stored by the host as one string field (`"session"`) of the plugin state, so that parsing —
-//! and rejecting — it is ours: a bad session never fails the whole state load, is logged, and
-//! leaves the current session (and the phrase it plays) untouched. Read and written on the main
-//! and worker threads only; the audio thread never touches it.
+//! Stored by the host as one field (`"session"`) of the plugin state, as a JSON object (older
+//! versions wrote it as a JSON string, which is still read). Parsing — and rejecting — it is
+//! ours: a bad session never fails the whole state load, is logged, and leaves the current
+//! session (and the phrase it plays) untouched. Read and written on the main and worker threads
+//! only; the audio thread never touches it.
 
-use crate::progression::Progression;
-use nice_plug::params::persist::PersistentField;
+use crate::bridge::lock;
+use crate::music::progression::Progression;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 /// Version of the session format written by this build. Version 1 (seed and progression only)
 /// is still read: it has an empty history and the embedded model.
@@ -69,8 +71,19 @@ impl Default for Session {
 impl Session {
     /// Parses a saved session; the error says what was wrong in plain words.
     pub fn from_json(text: &str) -> Result<Session, String> {
-        let value: serde_json::Value = serde_json::from_str(text)
+        let value: Value = serde_json::from_str(text)
             .map_err(|e| format!("the saved session is not valid JSON ({e})"))?;
+        Session::from_value(value)
+    }
+
+    /// Reads a saved session from its stored form: a JSON object, or the JSON text of one (the
+    /// form versions up to 0.1 stored).
+    pub fn from_value(value: Value) -> Result<Session, String> {
+        let value = match value {
+            Value::String(text) => serde_json::from_str(&text)
+                .map_err(|e| format!("the saved session is not valid JSON ({e})"))?,
+            value => value,
+        };
         match value.get("version").and_then(|v| v.as_u64()) {
             None | Some(0) => return Err("the saved session has no valid version number".into()),
             Some(v) if v > SESSION_VERSION as u64 => {
@@ -145,9 +158,14 @@ impl Session {
     }
 
     /// The saved form.
+    pub fn to_value(&self) -> Value {
+        // Plain integers, floats, enums and arrays always serialise.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The saved form as text.
     pub fn to_json(&self) -> String {
-        // Plain integers, enums and arrays always serialise.
-        serde_json::to_string(self).unwrap_or_default()
+        self.to_value().to_string()
     }
 }
 
@@ -166,14 +184,6 @@ struct Shared {
     restored: AtomicU64,
     /// Why the last restore was refused, for the user to read.
     last_error: Mutex<Option<String>>,
-}
-
-/// Locks a mutex whose value is always replaced whole (never left half-written), so a lock
-/// poisoned by a panic elsewhere still holds a consistent value. Main and worker threads only.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave a Session half-written (it is replaced whole),
-    // so a poisoned lock is still safe to use.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl SessionCell {
@@ -203,17 +213,33 @@ impl SessionCell {
         self.shared.restored.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Restores from saved text; on failure logs why, keeps the current session, and remembers
-    /// the message. Returns whether it was accepted.
+    /// Restores from saved text; see [`SessionCell::restore_value`].
     pub fn restore_json(&self, text: &str) -> bool {
-        match Session::from_json(text) {
+        let parsed = serde_json::from_str(text)
+            .map_err(|e| format!("the saved session is not valid JSON ({e})"));
+        self.accept(parsed.and_then(Session::from_value))
+    }
+
+    /// Restores from the stored form; on failure logs why, keeps the current session, and
+    /// remembers the message. Returns whether it was accepted.
+    pub fn restore_value(&self, value: Value) -> bool {
+        self.accept(Session::from_value(value))
+    }
+
+    /// The stored form of the current session.
+    pub fn saved_value(&self) -> Value {
+        self.read(Session::to_value)
+    }
+
+    fn accept(&self, parsed: Result<Session, String>) -> bool {
+        match parsed {
             Ok(session) => {
                 self.restore(session);
                 *lock(&self.shared.last_error) = None;
                 true
             }
             Err(message) => {
-                nice_plug::nice_warn!("Lofi Loom kept its current phrase: {message}");
+                tracing::warn!("Lofi Loom kept its current phrase: {message}");
                 *lock(&self.shared.last_error) = Some(message);
                 false
             }
@@ -226,23 +252,10 @@ impl SessionCell {
     }
 }
 
-impl<'a> PersistentField<'a, String> for SessionCell {
-    fn set(&self, new_value: String) {
-        self.restore_json(&new_value);
-    }
-
-    fn map<F, R>(&self, f: F) -> R
-    where
-        F: Fn(&String) -> R,
-    {
-        f(&self.get().to_json())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progression::{Bar, Chord, Mode, Step};
+    use crate::music::progression::{Bar, Chord, Mode, Step};
 
     fn session() -> Session {
         let bar = Bar {
@@ -364,7 +377,11 @@ mod tests {
         assert!(cell.restore_json(&session().to_json()));
         assert_eq!(cell.get(), session());
         assert_eq!(cell.restored(), 1);
-        assert_eq!(cell.map(|s| s.clone()), session().to_json());
+        assert_eq!(cell.saved_value(), session().to_value());
+        // The string form older versions stored is read too.
+        let cell = SessionCell::default();
+        assert!(cell.restore_value(Value::String(session().to_json())));
+        assert_eq!(cell.get(), session());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Writing the playing phrase to a `.mid` file from the editor (the Export button and the drag
 //! handle): where it goes, what it is called, and the bytes, which are exactly what
-//! `lofi-loom render` writes for the same phrase (both call [`crate::export::midi_file`]).
+//! `lofi-loom render` writes for the same phrase (both call [`crate::midi::export::midi_file`]).
 //!
 //! Names sort by date and say what is inside:
 //! `2026-11-21 Fmaj9 82bpm e0.3 v0.7 seed7.mid` — the date (UTC), the first chord, the tempo,
@@ -8,8 +8,8 @@
 //!
 //! GUI thread only; nothing here is touched by the audio thread.
 
-use crate::export::{midi_file, ExportSettings, DEFAULT_PPQ};
-use crate::view::{HostView, PhraseView};
+use crate::bridge::views::{HostView, PhraseView};
+use crate::midi::export::{midi_file, ExportSettings, DEFAULT_PPQ};
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -218,7 +218,7 @@ pub fn write_phrase(
         .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
     let stem = file_stem(&NameParts {
         date,
-        first_chord: super::chords::first_chord(&view.progression),
+        first_chord: crate::music::names::first_chord(&view.progression),
         tempo_bpm: settings.normalized(&view.phrase).tempo_bpm,
         energy: view.knobs.energy,
         valence: view.knobs.valence,
@@ -379,8 +379,8 @@ mod tests {
 
     #[test]
     fn written_files_hold_the_cli_bytes_and_never_overwrite() {
-        use crate::progression::{Bar, Chord, Mode, Progression, Step};
-        use crate::render::{render, RenderSettings};
+        use crate::music::progression::{Bar, Chord, Mode, Progression, Step};
+        use crate::music::render::{render, RenderSettings};
         // F Ionian, I then V: Fmaj9, C13.
         let progression = Progression {
             key: 5,
@@ -396,10 +396,12 @@ mod tests {
                 },
             ],
         };
-        let phrase = render(&progression, &RenderSettings::default());
-        let mut knobs = crate::params::LofiParams::default().knobs();
-        knobs.energy = 0.3;
-        knobs.valence = 0.7;
+        let phrase = render(&progression, &RenderSettings::neutral());
+        let knobs = crate::music::knobs::Knobs {
+            energy: 0.3,
+            valence: 0.7,
+            ..Default::default()
+        };
         let view = PhraseView {
             id: 1,
             seed: 7,

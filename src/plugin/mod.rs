@@ -5,20 +5,22 @@
 //! and its queues are made here); the audio thread calls `process`/`reset` (real-time safe:
 //! atomics, lock-free queues, no allocation — checked by `assert_process_allocs` in debug builds).
 
-use crate::control::{ControlInputs, Requester};
-use crate::decoder::NeuralSource;
+pub mod params;
+
+use crate::audio::control::{ControlInputs, Requester};
+use crate::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
+use crate::bridge::messages::{AudioEnds, Request, RequestKind};
+use crate::bridge::status::Status;
+use crate::bridge::views::{HostView, Views, NO_PHRASE};
 use crate::editor::{EditorShared, LoomEditor};
-use crate::params::LofiParams;
-use crate::phrase::Phrase;
-use crate::progression::MAX_BARS;
-use crate::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
-use crate::view::{HostView, Views, NO_PHRASE};
-use crate::worker::{
-    next_seed, publish_view, render_session, AudioEnds, PhraseSource, Request, RequestKind,
-    SourceFactory, Status, Worker,
-};
+use crate::music::phrase::Phrase;
+use crate::music::progression::MAX_BARS;
+use crate::worker::neural::NeuralSource;
+use crate::worker::source::{next_seed, PhraseSource, SourceFactory};
+use crate::worker::{publish_view, render_session, Worker};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
+use params::LofiParams;
 use std::sync::Arc;
 
 /// The plugin instance.
@@ -63,8 +65,8 @@ impl Default for LofiLoom {
 struct HostOutput<'a, C> {
     /// The host's process context (event output).
     context: &'a mut C,
-    /// Retired phrases to the worker.
-    returns: &'a mut rtrb::Producer<Box<Phrase>>,
+    /// The queues to the worker.
+    worker: &'a mut AudioEnds,
 }
 
 impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
@@ -91,11 +93,7 @@ impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
     }
 
     fn retire(&mut self, phrase: Box<Phrase>) {
-        if let Err(rtrb::PushError::Full(phrase)) = self.returns.push(phrase) {
-            // Cannot happen (the queue holds every phrase in existence), and freeing here would
-            // allocate-deallocate on the audio thread: leak it instead.
-            std::mem::forget(phrase);
-        }
+        self.worker.retire(phrase);
     }
 }
 
@@ -144,7 +142,7 @@ impl LofiLoom {
         ControlInputs {
             knobs: self.params.knobs(),
             regenerate: self.params.regenerate.value(),
-            mode: self.params.regenerate_mode.value(),
+            regenerate_mode: self.params.regenerate_mode.value().mode(),
             restored: self.params.session.restored(),
             phrase_loop,
         }
@@ -182,7 +180,7 @@ impl LofiLoom {
             return;
         };
         if let Some(request) = self.requester.tick(inputs, block_samples, self.sample_rate) {
-            if let Err(rtrb::PushError::Full(request)) = audio.requests.push(request) {
+            if let Err(request) = audio.request(request) {
                 self.requester.put_back(request);
             }
         }
@@ -204,7 +202,7 @@ impl LofiLoom {
             knobs: self.params.knobs(),
         };
         // The queue is empty at activation; if not, the next knob move asks again.
-        let _ = audio.requests.push(request);
+        let _ = audio.request(request);
     }
 
     /// Renders the saved session synchronously (main thread) so a reopened project plays its
@@ -325,9 +323,9 @@ impl Plugin for LofiLoom {
         {
             let mut out = HostOutput {
                 context,
-                returns: &mut audio.returns,
+                worker: audio,
             };
-            while let Ok(phrase) = audio.phrases.pop() {
+            while let Some(phrase) = out.worker.next_phrase() {
                 self.sequencer.queue(phrase, &mut out);
             }
             if bypassed {

@@ -1,0 +1,453 @@
+//! Loading and checking: reads the two ONNX graphs (embedded or from a user's folder), checks
+//! their names, types, shapes and vocabularies, and optimises them once with tract. The result,
+//! [`Model`], is read-only and shared by every generator in the process.
+
+use super::generate::{rhythm, Generator};
+use super::runner::Runner;
+use super::{err, ModelError, MODE_COUNT, TOKENS_PER_BAR};
+use crate::music::progression::{tokens, MAX_BARS, STEPS_PER_CHORD};
+use serde::Deserialize;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::OnceLock;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
+
+/// Folder (relative to this file) the embedded model is read from at build time. One line to
+/// change when the model moves; the file names are the constants below.
+macro_rules! embedded_model_dir {
+    () => {
+        "../../models/"
+    };
+}
+
+/// File name of the bar graph in a model folder.
+pub const BAR_GRAPH_FILE: &str = "lofi_loom_bar.onnx";
+/// File name of the mode graph in a model folder.
+pub const MODE_GRAPH_FILE: &str = "lofi_loom_mode.onnx";
+/// File name of the sizes a model folder declares.
+pub const MODEL_META_FILE: &str = "lofi_loom_model.json";
+
+/// The embedded bar graph.
+const EMBEDDED_BAR: &[u8] = include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_bar.onnx"));
+/// The embedded mode graph.
+const EMBEDDED_MODE: &[u8] = include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_mode.onnx"));
+/// The embedded model's declared sizes.
+const EMBEDDED_META: &str = include_str!(concat!(embedded_model_dir!(), "lofi_loom_model.json"));
+
+/// Largest latent size a custom model may declare (a sanity bound, the embedded one is 16).
+const MAX_Z_DIM: usize = 1024;
+/// Largest recurrent state a custom model may declare (the embedded one is 256).
+const MAX_HIDDEN: usize = 1 << 16;
+/// A uniform beyond 1 makes inverse-CDF sampling pick the last token of the vocabulary: the
+/// load-time probe uses it to read the graph's real vocabulary sizes.
+const PROBE_UNIFORM: f32 = 2.0;
+
+/// `lofi_loom_model.json`: the sizes a model folder declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct ModelMeta {
+    /// Length of the latent z.
+    pub z_dim: usize,
+    /// Length of the recurrent state passed between bar calls.
+    pub hidden: usize,
+    /// Chord vocabulary size; must be [`tokens::CHORD_VOCAB`].
+    pub chord_vocab: usize,
+    /// Melody vocabulary size; must be [`tokens::MELODY_VOCAB`].
+    pub melody_vocab: usize,
+    /// Tokens per bar; must be [`TOKENS_PER_BAR`].
+    pub tokens_per_bar: usize,
+    /// Bars the graph has position embeddings for; at least [`MAX_BARS`].
+    pub max_bars: usize,
+}
+
+impl ModelMeta {
+    fn parse(text: &str) -> Result<ModelMeta, ModelError> {
+        let meta: ModelMeta = serde_json::from_str(text)
+            .map_err(|e| ModelError(format!("{MODEL_META_FILE} is not valid: {e}")))?;
+        let check = |field: &str, got: usize, want: usize| -> Result<(), ModelError> {
+            if got != want {
+                return err(format!(
+                    "{MODEL_META_FILE}: `{field}` is {got}, Lofi Loom's vocabulary needs {want}"
+                ));
+            }
+            Ok(())
+        };
+        check("chord_vocab", meta.chord_vocab, tokens::CHORD_VOCAB)?;
+        check("melody_vocab", meta.melody_vocab, tokens::MELODY_VOCAB)?;
+        check("tokens_per_bar", meta.tokens_per_bar, TOKENS_PER_BAR)?;
+        if meta.max_bars < MAX_BARS {
+            return err(format!(
+                "{MODEL_META_FILE}: `max_bars` is {}, at least {MAX_BARS} are needed",
+                meta.max_bars
+            ));
+        }
+        if !(1..=MAX_Z_DIM).contains(&meta.z_dim) {
+            return err(format!(
+                "{MODEL_META_FILE}: `z_dim` is {}, expected 1–{MAX_Z_DIM}",
+                meta.z_dim
+            ));
+        }
+        if !(1..=MAX_HIDDEN).contains(&meta.hidden) {
+            return err(format!(
+                "{MODEL_META_FILE}: `hidden` is {}, expected 1–{MAX_HIDDEN}",
+                meta.hidden
+            ));
+        }
+        Ok(meta)
+    }
+}
+
+/// One input or output a graph must have.
+struct Port {
+    /// Its ONNX name.
+    name: &'static str,
+    /// Element type.
+    datum: DatumType,
+    /// Exact shape (batch 1).
+    shape: Vec<usize>,
+}
+
+fn port(name: &'static str, datum: DatumType, shape: &[usize]) -> Port {
+    Port {
+        name,
+        datum,
+        shape: shape.to_vec(),
+    }
+}
+
+/// A graph's expected interface.
+struct Interface {
+    /// File name, for messages.
+    file: &'static str,
+    /// Inputs, in order.
+    inputs: Vec<Port>,
+    /// Outputs, in order.
+    outputs: Vec<Port>,
+}
+
+impl Interface {
+    fn bar(meta: &ModelMeta) -> Interface {
+        let (f, i) = (f32::datum_type(), i64::datum_type());
+        Interface {
+            file: BAR_GRAPH_FILE,
+            inputs: vec![
+                port("z", f, &[1, meta.z_dim]),
+                port("energy", f, &[1]),
+                port("valence", f, &[1]),
+                port("mode", i, &[1]),
+                port("bar_index", i, &[1]),
+                port("state", f, &[1, meta.hidden]),
+                port("uniforms", f, &[1, TOKENS_PER_BAR]),
+                port("temperature", f, &[1]),
+                port("forced_chord", i, &[1]),
+                port("top_p", f, &[1]),
+                port("rhythm", i, &[1, STEPS_PER_CHORD]),
+            ],
+            outputs: vec![
+                port("tokens", i, &[1, TOKENS_PER_BAR]),
+                port("state_out", f, &[1, meta.hidden]),
+            ],
+        }
+    }
+
+    fn mode(meta: &ModelMeta) -> Interface {
+        let (f, i) = (f32::datum_type(), i64::datum_type());
+        Interface {
+            file: MODE_GRAPH_FILE,
+            inputs: vec![
+                port("z", f, &[1, meta.z_dim]),
+                port("energy", f, &[1]),
+                port("valence", f, &[1]),
+                port("temperature", f, &[1]),
+                port("uniform", f, &[1, 1]),
+            ],
+            outputs: vec![
+                port("mode", i, &[1]),
+                port("mode_probs", f, &[1, MODE_COUNT]),
+            ],
+        }
+    }
+}
+
+fn names(ports: &[Port]) -> String {
+    ports.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Runs `f` and turns a panic inside tract into an error, so no model file can crash the host.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, ModelError>) -> Result<T, ModelError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| err(format!("{what}: tract stopped with an internal error")))
+}
+
+/// Reads, checks and optimises one graph.
+fn load_graph(
+    onnx: &tract_onnx::Onnx,
+    bytes: &[u8],
+    iface: &Interface,
+) -> Result<Arc<TypedRunnableModel>, ModelError> {
+    let file = iface.file;
+    guarded(file, || {
+        let mut reader = bytes;
+        let mut model = onnx
+            .model_for_read(&mut reader)
+            .map_err(|e| ModelError(format!("{file} is not a readable ONNX model: {e:#}")))?;
+        check_inputs(&mut model, iface)?;
+        check_output_names(&model, iface)?;
+        let typed = model
+            .into_optimized()
+            .map_err(|e| ModelError(format!("{file} could not be prepared by tract: {e:#}")))?;
+        check_output_facts(&typed, iface)?;
+        typed
+            .into_runnable()
+            .map_err(|e| ModelError(format!("{file} could not be made runnable: {e:#}")))
+    })
+}
+
+/// Input names in order, declared types and shapes; then pins every input to its exact fact
+/// (a graph exported with a symbolic batch then runs with batch 1).
+fn check_inputs(model: &mut InferenceModel, iface: &Interface) -> Result<(), ModelError> {
+    let file = iface.file;
+    let outlets = model
+        .input_outlets()
+        .map_err(|e| ModelError(format!("{file}: {e}")))?;
+    let got: Vec<String> = outlets
+        .iter()
+        .map(|o| model.node(o.node).name.clone())
+        .collect();
+    for (ix, (name, want)) in got.iter().zip(&iface.inputs).enumerate() {
+        if name != want.name {
+            return err(format!(
+                "{file}: input {ix} is named `{name}`, expected `{}` (the graph's inputs are: {}; \
+                 Lofi Loom needs: {})",
+                want.name,
+                got.join(", "),
+                names(&iface.inputs)
+            ));
+        }
+    }
+    if got.len() != iface.inputs.len() {
+        return err(format!(
+            "{file} has {} inputs ({}), expected {} ({})",
+            got.len(),
+            got.join(", "),
+            iface.inputs.len(),
+            names(&iface.inputs)
+        ));
+    }
+    for (ix, want) in iface.inputs.iter().enumerate() {
+        let fact = model
+            .input_fact(ix)
+            .map_err(|e| ModelError(format!("{file}: {e}")))?;
+        if let Some(dt) = fact.datum_type.concretize() {
+            if dt != want.datum {
+                return err(format!(
+                    "{file}: input `{}` is {dt:?}, expected {:?}",
+                    want.name, want.datum
+                ));
+            }
+        }
+        if let Some(dims) = fact.shape.concretize() {
+            let matches = dims.len() == want.shape.len()
+                && dims
+                    .iter()
+                    .zip(&want.shape)
+                    .all(|(d, w)| d.to_i64().map_or(true, |d| d == *w as i64));
+            if !matches {
+                let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+                return err(format!(
+                    "{file}: input `{}` has shape [{}], expected {:?}",
+                    want.name,
+                    dims.join(", "),
+                    want.shape
+                ));
+            }
+        }
+        model
+            .set_input_fact(ix, InferenceFact::dt_shape(want.datum, want.shape.clone()))
+            .map_err(|e| ModelError(format!("{file}: input `{}`: {e:#}", want.name)))?;
+    }
+    Ok(())
+}
+
+fn check_output_names(model: &InferenceModel, iface: &Interface) -> Result<(), ModelError> {
+    let file = iface.file;
+    let outlets = model
+        .output_outlets()
+        .map_err(|e| ModelError(format!("{file}: {e}")))?;
+    let got: Vec<String> = outlets
+        .iter()
+        .map(|o| {
+            model
+                .outlet_label(*o)
+                .map(str::to_owned)
+                .unwrap_or_else(|| model.node(o.node).name.clone())
+        })
+        .collect();
+    let want: Vec<&str> = iface.outputs.iter().map(|p| p.name).collect();
+    if got != want {
+        return err(format!(
+            "{file} has outputs ({}), expected ({})",
+            got.join(", "),
+            want.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+fn check_output_facts(model: &TypedModel, iface: &Interface) -> Result<(), ModelError> {
+    let file = iface.file;
+    for (ix, want) in iface.outputs.iter().enumerate() {
+        let fact = model
+            .output_fact(ix)
+            .map_err(|e| ModelError(format!("{file}: {e}")))?;
+        if fact.datum_type != want.datum {
+            return err(format!(
+                "{file}: output `{}` is {:?}, expected {:?}",
+                want.name, fact.datum_type, want.datum
+            ));
+        }
+        if fact.shape.as_concrete() != Some(&want.shape[..]) {
+            return err(format!(
+                "{file}: output `{}` has shape {:?}, expected {:?}",
+                want.name, fact.shape, want.shape
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The decoder's two graphs, checked and optimised. Read-only: share it in an `Arc` between
+/// threads and instances; each worker makes its own [`Generator`](super::Generator) from it.
+#[derive(Debug)]
+pub struct Model {
+    /// The bar graph, ready to run.
+    pub(super) bar: Arc<TypedRunnableModel>,
+    /// The mode graph, ready to run.
+    pub(super) mode: Arc<TypedRunnableModel>,
+    /// The sizes the folder declared (and the graphs were checked against).
+    pub(super) meta: ModelMeta,
+}
+
+// The model is shared across threads and a generator moves to the worker thread; fail the
+// build if a tract upgrade breaks either.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Model>();
+    fn owned<T: Send>() {}
+    owned::<Generator>();
+};
+
+impl Model {
+    /// The model built into the plugin, loaded and optimised on first use and then shared by
+    /// every caller in the process. Slow the first time (tens of milliseconds): call it off
+    /// the audio thread.
+    pub fn embedded() -> Result<Arc<Model>, ModelError> {
+        static EMBEDDED: OnceLock<Result<Arc<Model>, ModelError>> = OnceLock::new();
+        EMBEDDED
+            .get_or_init(|| Model::load_embedded().map(Arc::new))
+            .clone()
+    }
+
+    /// Loads and optimises a fresh copy of the embedded model (no cache: [`Model::embedded`]
+    /// is what the plugin uses; this is for measuring the load).
+    pub fn load_embedded() -> Result<Model, ModelError> {
+        Model::from_bytes(EMBEDDED_BAR, EMBEDDED_MODE, EMBEDDED_META)
+            .map_err(|e| ModelError(format!("the built-in model is broken: {e}")))
+    }
+
+    /// Loads a user's model folder holding [`BAR_GRAPH_FILE`], [`MODE_GRAPH_FILE`] and
+    /// [`MODEL_META_FILE`], with the same checks as the embedded model. Never panics: a missing
+    /// file, a file that is not ONNX or a graph with another interface is an error naming it.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Model, ModelError> {
+        let dir = dir.as_ref();
+        let read = |name: &str| -> Result<Vec<u8>, ModelError> {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    ModelError(format!("the model folder {} has no {name}", dir.display()))
+                } else {
+                    ModelError(format!("cannot read {}: {e}", path.display()))
+                }
+            })
+        };
+        let meta = read(MODEL_META_FILE)?;
+        let meta = String::from_utf8(meta)
+            .map_err(|_| ModelError(format!("{MODEL_META_FILE} is not text")))?;
+        let bar = read(BAR_GRAPH_FILE)?;
+        let mode = read(MODE_GRAPH_FILE)?;
+        Model::from_bytes(&bar, &mode, &meta)
+    }
+
+    /// A user's model folder if one is given and valid, else the embedded model. The error
+    /// says why the user's model was refused (show it; generation goes on with the built-in
+    /// one). Fails only if the embedded model itself cannot load.
+    pub fn custom_or_embedded(
+        dir: Option<&Path>,
+    ) -> Result<(Arc<Model>, Option<ModelError>), ModelError> {
+        match dir.map(Model::from_dir) {
+            Some(Ok(model)) => Ok((Arc::new(model), None)),
+            Some(Err(e)) => Ok((Model::embedded()?, Some(e))),
+            None => Ok((Model::embedded()?, None)),
+        }
+    }
+
+    /// Loads a model from the bytes of its two graphs and the text of its
+    /// `lofi_loom_model.json`; checks names, types, shapes and (by running each graph once)
+    /// the vocabulary sizes.
+    pub fn from_bytes(bar: &[u8], mode: &[u8], meta_json: &str) -> Result<Model, ModelError> {
+        let meta = ModelMeta::parse(meta_json)?;
+        let onnx = tract_onnx::onnx();
+        let model = Model {
+            bar: load_graph(&onnx, bar, &Interface::bar(&meta))?,
+            mode: load_graph(&onnx, mode, &Interface::mode(&meta))?,
+            meta,
+        };
+        model.probe()?;
+        Ok(model)
+    }
+
+    /// The sizes this model was checked against.
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+
+    /// Runs both graphs once with uniforms beyond 1, which select the last token of each
+    /// vocabulary: the graph's own vocabularies must end where Lofi Loom's do. The bar index
+    /// is the last one, so the graph must also know all [`MAX_BARS`] positions.
+    fn probe(&self) -> Result<(), ModelError> {
+        let mut g = Runner::new(self)?;
+        let z = vec![0.0f32; self.meta.z_dim];
+        let (mode, _) = g.run_mode(&z, 0.5, 0.5, 1.0, PROBE_UNIFORM)?;
+        if mode != MODE_COUNT - 1 {
+            return err(format!(
+                "{MODE_GRAPH_FILE} does not choose among {MODE_COUNT} modes (probe gave {mode})"
+            ));
+        }
+        g.set_phrase_inputs(&z, 0.5, 0.5, 0, 1.0, 1.0)?;
+        let tokens = g.run_bar(
+            MAX_BARS - 1,
+            &[PROBE_UNIFORM; TOKENS_PER_BAR],
+            None,
+            &[rhythm::FREE; STEPS_PER_CHORD],
+            true,
+        )?;
+        if tokens[0] as usize != tokens::CHORD_VOCAB - 1 {
+            return err(format!(
+                "{BAR_GRAPH_FILE}: the chord vocabulary has {} tokens, Lofi Loom's has {}",
+                tokens[0] as usize + 1,
+                tokens::CHORD_VOCAB
+            ));
+        }
+        if let Some(t) = tokens[1..]
+            .iter()
+            .find(|t| **t as usize != tokens::MELODY_VOCAB - 1)
+        {
+            return err(format!(
+                "{BAR_GRAPH_FILE}: the melody vocabulary has {} tokens, Lofi Loom's has {}",
+                *t as usize + 1,
+                tokens::MELODY_VOCAB
+            ));
+        }
+        Ok(())
+    }
+}
