@@ -9,6 +9,9 @@
 //! * the same loop in onnxruntime (Python, one thread) on the same ONNX files, when
 //!   `models/train/.venv/bin/python` with onnxruntime exists; then the ratio.
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use lofi_loom::decoder::{DecodeInputs, Draws, GenerateParams, Generator, ModeInput, Model};
 use lofi_loom::music::phrase::Phrase;
 use lofi_loom::music::progression::{Mode, MAX_BARS};

@@ -8,6 +8,9 @@
 //! The plugin's `process()` adds nice-plug's wrapper and two queue polls on top of the
 //! sequencer; those are constant and small next to these figures.
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use lofi_loom::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, SwapMode};
 use lofi_loom::midi::sim::SimTransport;
 use lofi_loom::music::phrase::{Note, Part, Phrase};

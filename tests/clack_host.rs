@@ -25,6 +25,9 @@
 //! The debug build of the plugin aborts on any allocation inside `process()`
 //! (`assert_process_allocs`), so getting to the end is also that check.
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "common/plugin_binary.rs"]
 mod plugin_binary;
 

@@ -12,6 +12,9 @@
 //! * voicings follow the rule in `theory.rs`: ii–V–I in C is Dm9 C4 E4 F4 A4, G13 B3 E4 F4 A4,
 //!   Cmaj9 B3 D4 E4 G4 (worked out by hand in theory's own tests).
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "common/tempdir.rs"]
 mod tempdir;
 

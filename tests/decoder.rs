@@ -10,6 +10,9 @@
 //! * determinism, variety and steering of generation, and clear errors for broken custom
 //!   models.
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "common/tempdir.rs"]
 mod tempdir;
 

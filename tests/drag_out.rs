@@ -12,6 +12,8 @@
 //! target has seen before it moves on or releases the button, so the source's pointer polling
 //! can be early or late without changing the result.
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(target_os = "linux")]
 
 #[path = "common/tempdir.rs"]

@@ -14,6 +14,8 @@
 //!
 //! Needs `Xvfb` and Mesa's OpenGL (Debian: xvfb, libgl1-mesa-dri, libglx-mesa0).
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(target_os = "linux")]
 
 #[path = "common/plugin_binary.rs"]

@@ -1,6 +1,9 @@
 //! Property tests of the sequencer over random phrases and random transport scripts: the event
 //! stream does not depend on block sizes, and no note is ever doubled or left hanging.
 
+// A test or benchmark that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use lofi_loom::audio::sequencer::{Sequencer, SwapMode};
 use lofi_loom::midi::sim::{Recorder, SimTransport, TimedEvent};
 use lofi_loom::music::phrase::{Note, Part, Phrase};
