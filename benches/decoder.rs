@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The folder holding the ONNX files the embedded model is built from (for onnxruntime); keep
-/// it the same as `embedded_model_dir!` in `src/decoder.rs`.
+/// it the same as `embedded_model_dir!` in `src/decoder/model.rs`.
 const MODEL_DIR: &str = "models";
 /// The training environment's Python, with onnxruntime.
 const PYTHON: &str = "models/train/.venv/bin/python";

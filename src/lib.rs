@@ -27,6 +27,3 @@ pub mod session;
 pub mod worker;
 
 pub use plugin::LofiLoom;
-
-nice_plug::nice_export_clap!(LofiLoom);
-nice_plug::nice_export_vst3!(LofiLoom);

@@ -3,13 +3,13 @@
 //! out by hand from the documented rules (and with what the sequencer plays in the simulated
 //! host). Error paths check the exit code and that the message names the culprit.
 //!
-//! The rules the expected notes come from (see `render.rs`, `progression.rs`, `theory.rs`):
+//! The rules the expected notes come from (see `src/music/render.rs`, `progression.rs`, `theory.rs`):
 //! * LOFI melody degree d (1–15) is `scale[(d−1) % 7] + 12 × ((d−1) / 7)` semitones above the
 //!   tonic; the tonic is MIDI 60 + key for keys C–F#, 48 + key for G–B; a step is an eighth
 //!   note (480 ticks at 960 PPQ) and every LOFI note lasts one step;
 //! * chords and bass last the whole bar; the bass is the chord root in 36–47;
 //! * velocities are `base + 48 × energy`: chords 56, bass 60, melody 64 at energy 0;
-//! * voicings follow the rule in `theory.rs`: ii–V–I in C is Dm9 C4 E4 F4 A4, G13 B3 E4 F4 A4,
+//! * voicings follow the rule in `src/music/theory.rs`: ii–V–I in C is Dm9 C4 E4 F4 A4, G13 B3 E4 F4 A4,
 //!   Cmaj9 B3 D4 E4 G4 (worked out by hand in theory's own tests).
 
 // A test or benchmark that cannot go on should stop at once, with a message.
@@ -28,7 +28,7 @@ use midly::num::u24;
 use midly::{Format, MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 use std::path::Path;
 use std::process::Command;
-use tempdir::TempDir;
+use tempdir::{temp_dir, Files};
 
 /// A note as the file holds it: (start tick, end tick, key, velocity, channel 0–15).
 type FileNote = (u64, u64, u8, u8, u8);
@@ -69,7 +69,7 @@ fn fixture(name: &str) -> String {
 
 /// Runs `render` with `args` plus `-o <temp>/out.mid`, expects success, returns the file.
 fn render_ok(args: &[&str]) -> Vec<u8> {
-    let dir = TempDir::new("render");
+    let dir = temp_dir("render");
     let out = dir.file("out.mid");
     let mut all = vec!["render"];
     all.extend_from_slice(args);
@@ -553,7 +553,7 @@ fn same_arguments_give_the_same_bytes() {
 
 #[test]
 fn summary_line_counts_notes_per_part() {
-    let dir = TempDir::new("summary");
+    let dir = temp_dir("summary");
     let out = dir.file("song.mid");
     let run = lofi(&[
         "render",
@@ -615,7 +615,7 @@ fn help_and_version() {
 
 /// Runs `render` expecting failure; returns (exit code, stderr) and checks no file was written.
 fn render_fails(args: &[&str]) -> (i32, String) {
-    let dir = TempDir::new("fail");
+    let dir = temp_dir("fail");
     let out = dir.file("out.mid");
     let mut all = vec!["render"];
     all.extend_from_slice(args);
@@ -652,7 +652,7 @@ fn malformed_progressions_exit_2_naming_the_field() {
 
 #[test]
 fn io_failures_exit_1_naming_the_path() {
-    let dir = TempDir::new("io");
+    let dir = temp_dir("io");
     let missing = dir.file("no-such-song.json");
     let (code, stderr) = render_fails(&["-p", &missing]);
     assert_eq!(code, 1);
@@ -737,7 +737,7 @@ fn fractional_tempos_are_rounded_to_whole_microseconds() {
 /// knobs steer it, and `--json` prints its tokens.
 #[test]
 fn the_model_writes_a_phrase_the_seed_reproduces() {
-    let dir = TempDir::new("generate");
+    let dir = temp_dir("generate");
     let (a, b, c) = (dir.file("a.mid"), dir.file("b.mid"), dir.file("c.mid"));
     let args = |out: &str, seed: &str| {
         lofi(&[
@@ -788,7 +788,7 @@ fn the_model_writes_a_phrase_the_seed_reproduces() {
 /// range-checked.
 #[test]
 fn model_folder_temperature_and_top_p() {
-    let dir = TempDir::new("model");
+    let dir = temp_dir("model");
     let models = dir.file("my model");
     std::fs::create_dir_all(&models).expect("model dir");
     for name in [
@@ -909,7 +909,7 @@ fn the_editor_export_writes_the_same_bytes_as_render() {
     let view = views.phrase(phrase.id()).expect("the phrase's view");
     assert_eq!(view.seed, 7);
 
-    let dir = TempDir::new("export");
+    let dir = temp_dir("export");
     let host = HostView {
         playing: true,
         tempo_bpm: Some(82.0),

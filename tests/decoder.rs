@@ -29,10 +29,10 @@ use lofi_loom::music::render::{render, RenderSettings};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tempdir::TempDir;
+use tempdir::{temp_dir, TempDir};
 
 /// The model folder the embedded model and the parity fixture come from; keep it the same as
-/// `embedded_model_dir!` in `src/decoder.rs`.
+/// `embedded_model_dir!` in `src/decoder/model.rs`.
 const MODEL_DIR: &str = "models";
 /// The parity fixture made with the graphs in [`MODEL_DIR`].
 const PARITY_FIXTURE: &str = "models/fixtures/parity.json";
@@ -369,7 +369,7 @@ fn write_golden_draws() {
         .collect();
     let doc = json!({
         "about": "Lofi Loom golden decoder inputs: for each case the knobs and the random draws \
-                  Rust makes for the seed (src/decoder.rs, `Draws`). Written by \
+                  Rust makes for the seed (src/decoder/draws.rs, `Draws`). Written by \
                   `cargo test --test decoder -- --ignored write_golden_draws`.",
         "cases": cases,
     });
@@ -1000,7 +1000,7 @@ fn from_dir_error(dir: &TempDir) -> String {
 
 #[test]
 fn a_complete_copy_of_the_model_loads() {
-    let dir = TempDir::new("ok");
+    let dir = temp_dir("ok");
     for f in [BAR_GRAPH_FILE, MODE_GRAPH_FILE, MODEL_META_FILE] {
         dir.copy(f, f);
     }
@@ -1013,7 +1013,7 @@ fn a_complete_copy_of_the_model_loads() {
 
 #[test]
 fn missing_files_are_named() {
-    let dir = TempDir::new("empty");
+    let dir = temp_dir("empty");
     let e = from_dir_error(&dir);
     assert!(e.contains(MODEL_META_FILE), "{e}");
     dir.copy(MODEL_META_FILE, MODEL_META_FILE);
@@ -1030,7 +1030,7 @@ fn missing_files_are_named() {
 
 #[test]
 fn garbage_and_truncated_graphs_are_refused() {
-    let dir = TempDir::new("garbage");
+    let dir = temp_dir("garbage");
     dir.copy(MODEL_META_FILE, MODEL_META_FILE);
     dir.copy(MODE_GRAPH_FILE, MODE_GRAPH_FILE);
     let garbage: Vec<u8> = (0..4096u32)
@@ -1050,7 +1050,7 @@ fn garbage_and_truncated_graphs_are_refused() {
 
 #[test]
 fn a_graph_with_another_interface_is_refused_by_input_name() {
-    let dir = TempDir::new("swapped");
+    let dir = temp_dir("swapped");
     dir.copy(MODEL_META_FILE, MODEL_META_FILE);
     dir.copy(MODE_GRAPH_FILE, BAR_GRAPH_FILE);
     dir.copy(MODE_GRAPH_FILE, MODE_GRAPH_FILE);
@@ -1061,7 +1061,7 @@ fn a_graph_with_another_interface_is_refused_by_input_name() {
         "the message names the expected input: {e}"
     );
     // And the other way round.
-    let dir = TempDir::new("swapped2");
+    let dir = temp_dir("swapped2");
     dir.copy(MODEL_META_FILE, MODEL_META_FILE);
     dir.copy(BAR_GRAPH_FILE, BAR_GRAPH_FILE);
     dir.copy(BAR_GRAPH_FILE, MODE_GRAPH_FILE);
@@ -1093,14 +1093,14 @@ fn declared_sizes_must_match_the_vocabulary_and_the_graph() {
             meta.contains(from),
             "{MODEL_META_FILE} format changed: {from}"
         );
-        let dir = TempDir::new("meta");
+        let dir = temp_dir("meta");
         dir.copy(BAR_GRAPH_FILE, BAR_GRAPH_FILE);
         dir.copy(MODE_GRAPH_FILE, MODE_GRAPH_FILE);
         dir.write(MODEL_META_FILE, meta.replace(from, to).as_bytes());
         let e = from_dir_error(&dir);
         assert!(e.contains(why), "{to}: {e}");
     }
-    let dir = TempDir::new("meta-garbage");
+    let dir = temp_dir("meta-garbage");
     dir.copy(BAR_GRAPH_FILE, BAR_GRAPH_FILE);
     dir.copy(MODE_GRAPH_FILE, MODE_GRAPH_FILE);
     dir.write(MODEL_META_FILE, b"{ not json");

@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tempdir::TempDir;
+use tempdir::{temp_dir, TempDir};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     Atom, AtomEnum, ClientMessageEvent, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
@@ -428,7 +428,7 @@ struct Scene {
 
 impl Scene {
     fn start(x: &Xvfb, name: &str, answer: Answer) -> Scene {
-        let dir = TempDir::new(name);
+        let dir = temp_dir(name);
         let (path, bytes) = write_phrase(&dir);
         let receiver = Receiver::start(x.display(), answer);
         let pointer = Pointer::new(x.display());
@@ -616,7 +616,7 @@ fn no_position_is_sent_before_the_last_one_is_answered() {
 
 #[test]
 fn a_missing_display_fails_the_drag_without_panicking() {
-    let dir = TempDir::new("nodisplay");
+    let dir = temp_dir("nodisplay");
     let (path, _) = write_phrase(&dir);
     // No server runs on display 50000 (and its TCP port 56000 is closed): the connection
     // fails on the drag thread. (x11rb overflows on numbers above 59535, so not higher.)

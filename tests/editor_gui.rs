@@ -18,28 +18,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(target_os = "linux")]
 
+#[path = "common/host.rs"]
+mod host;
 #[path = "common/plugin_binary.rs"]
 mod plugin_binary;
 #[path = "common/xvfb.rs"]
 mod xvfb;
 
-use clack_extensions::gui::{
-    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window as ClapWindow,
-};
-use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
-use clack_extensions::params::{
-    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
-    ParamRescanFlags, PluginParams,
-};
-use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_extensions::gui::{GuiApiType, GuiConfiguration, PluginGui, Window as ClapWindow};
 use clack_host::events::event_types::{TransportEvent, TransportFlags};
 use clack_host::events::spaces::CoreEventSpace;
 use clack_host::events::{EventFlags, EventHeader};
 use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
+use host::{
+    load_entry, load_state, new_instance, param_id, param_value, pump_main_thread, set_role,
+    TestHost, ThreadRole,
+};
 use lofi_loom::editor::layout::REGENERATE;
 use serde_json::json;
-use std::ffi::CStr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,8 +51,6 @@ use x11rb::rust_connection::RustConnection;
 use x11rb::{COPY_DEPTH_FROM_PARENT, CURRENT_TIME};
 use xvfb::Xvfb;
 
-/// The plugin's CLAP id.
-const PLUGIN_ID: &CStr = c"com.lofiloom.lofi-loom";
 /// Sample rate of the simulated host.
 const RATE: u32 = 48_000;
 /// Block size of the simulated host.
@@ -99,111 +94,6 @@ fn state_bytes() -> Vec<u8> {
     let mut bytes = (payload.len() as u64).to_le_bytes().to_vec();
     bytes.extend_from_slice(&payload);
     bytes
-}
-
-// ---------------------------------------------------------------------------------------------
-// The host
-// ---------------------------------------------------------------------------------------------
-
-/// Host callbacks any thread may call.
-#[derive(Default)]
-struct HostShared {
-    /// The plugin asked for `on_main_thread`.
-    callback_requested: AtomicBool,
-}
-
-impl<'a> SharedHandler<'a> for HostShared {
-    fn request_restart(&self) {}
-    fn request_process(&self) {}
-    fn request_callback(&self) {
-        self.callback_requested.store(true, Ordering::SeqCst);
-    }
-}
-
-impl HostLogImpl for HostShared {
-    fn log(&self, severity: LogSeverity, message: &str) {
-        eprintln!("[plugin {severity}] {message}");
-    }
-}
-
-impl HostParamsImplShared for HostShared {
-    fn request_flush(&self) {}
-}
-
-impl HostGuiImpl for HostShared {
-    fn resize_hints_changed(&self) {}
-    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
-        Err(HostError::Message("the test window has a fixed size"))
-    }
-    fn request_show(&self) -> Result<(), HostError> {
-        Ok(())
-    }
-    fn request_hide(&self) -> Result<(), HostError> {
-        Ok(())
-    }
-    fn closed(&self, _was_destroyed: bool) {}
-}
-
-/// Host callbacks of the main thread.
-#[derive(Default)]
-struct HostMain;
-
-impl<'a> MainThreadHandler<'a> for HostMain {}
-
-impl HostStateImpl for HostMain {
-    fn mark_dirty(&self) {}
-}
-
-impl HostParamsImplMainThread for HostMain {
-    fn rescan(&self, _flags: ParamRescanFlags) {}
-    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
-}
-
-/// A host with the log, state, params and gui extensions.
-struct TestHost;
-
-impl HostHandlers for TestHost {
-    type Shared<'a> = HostShared;
-    type MainThread<'a> = HostMain;
-    type AudioProcessor<'a> = ();
-
-    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
-        builder
-            .register::<HostLog>()
-            .register::<HostState>()
-            .register::<HostParams>()
-            .register::<HostGui>();
-    }
-}
-
-/// Runs the plugin's main-thread callback if it asked for one.
-fn pump_main_thread(instance: &mut PluginInstance<TestHost>) {
-    let requested =
-        instance.access_shared_handler(|h| h.callback_requested.swap(false, Ordering::SeqCst));
-    if requested {
-        instance.call_on_main_thread_callback();
-    }
-}
-
-/// The CLAP id of the parameter shown as `name`.
-fn param_id(instance: &mut PluginInstance<TestHost>, name: &str) -> ClapId {
-    let handle = instance.plugin_handle();
-    let params: PluginParams = handle.get_extension().expect("params extension");
-    for index in 0..params.count(&handle) {
-        let mut buffer = ParamInfoBuffer::new();
-        let info = params.get_info(&handle, index, &mut buffer).expect("info");
-        if info.name == name.as_bytes() {
-            return info.id;
-        }
-    }
-    panic!("no parameter named {name}");
-}
-
-/// A parameter's value through the CLAP `params` extension.
-fn param_value(instance: &mut PluginInstance<TestHost>, id: ClapId) -> f64 {
-    let handle = instance.plugin_handle();
-    let params: PluginParams = handle.get_extension().expect("params extension");
-    params.get_value(&handle, id).expect("a value")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,6 +152,7 @@ fn audio_thread(
     mut processor: StartedPluginAudioProcessor<TestHost>,
     played: Arc<Played>,
 ) -> StartedPluginAudioProcessor<TestHost> {
+    set_role(ThreadRole::Audio);
     let mut left = vec![0.0f32; BLOCK as usize];
     let mut right = vec![0.0f32; BLOCK as usize];
     let mut ports = AudioPorts::with_capacity(2, 1);
@@ -440,34 +331,8 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
     // test, and no other thread reads the environment while it is set.
     std::env::set_var("DISPLAY", xvfb.display());
 
-    let path = plugin_binary::plugin_binary();
-    // SAFETY: the library is this package's own plugin, built by cargo for this test run.
-    let entry = unsafe { PluginEntry::load(&path) }.expect("the plugin binary loads");
-    let host_info = HostInfo::new(
-        "Lofi Loom GUI test host",
-        "Lofi Loom",
-        "https://lofiloom.example",
-        "0.1.0",
-    )
-    .expect("host info");
-    let mut instance = PluginInstance::<TestHost>::new(
-        |_| HostShared::default(),
-        |_| HostMain,
-        &entry,
-        PLUGIN_ID,
-        &host_info,
-    )
-    .expect("the plugin instantiates");
-
-    let state: PluginState = instance
-        .plugin_handle()
-        .get_extension()
-        .expect("state extension");
-    let bytes = state_bytes();
-    state
-        .load(&instance.plugin_handle(), &mut &bytes[..])
-        .expect("the state loads");
-    pump_main_thread(&mut instance);
+    let mut instance = new_instance(load_entry());
+    load_state(&mut instance, &state_bytes()).expect("the state loads");
     let regenerate = param_id(&mut instance, "Regenerate");
     let before = param_value(&mut instance, regenerate);
 
@@ -677,8 +542,6 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
     conn.destroy_window(parent).expect("DestroyWindow");
     conn.flush().expect("flush");
     drop(instance);
-    // The plugin binary stays loaded (see `tests/clack_host.rs` on unloading).
-    std::mem::forget(entry);
     // Let the editor's window thread finish with its display connection before the server
     // goes: Xlib ends the process if a connection it still uses breaks.
     std::thread::sleep(Duration::from_secs(1));

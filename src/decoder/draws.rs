@@ -6,7 +6,7 @@ use crate::music::progression::MAX_BARS;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// ChaCha8 stream of the decoder's draws; the humanizer in `render.rs` uses streams 0–2 of the
+/// ChaCha8 stream of the decoder's draws; the humanizer in `music::render` uses streams 0–2 of the
 /// same seed, so a separate stream keeps the two uncorrelated.
 pub const DECODER_STREAM: u64 = 0x4C4F_4649; // "LOFI"
 

@@ -215,11 +215,7 @@ impl Generator {
         if let Some(key) = params.key.filter(|k| *k > 11) {
             return err(format!("key {key} is outside 0–11"));
         }
-        for (name, v) in [("energy", params.energy), ("valence", params.valence)] {
-            if !v.is_finite() {
-                return err(format!("{name} is not a number"));
-            }
-        }
+        // Energy, valence, temperature and top-p are checked once, by the runner.
         let bars = params.bars as usize;
         self.draws.fill(params.seed, bars, self.runner.meta.z_dim);
         let mut forced = [None; MAX_BARS];

@@ -10,7 +10,7 @@
 //! [`FileDrag::state`], written once by the drag thread.
 //!
 //! Platforms:
-//! * Linux: X11 (or XWayland) through the XDND protocol, version 5; `dragout/x11.rs` says how
+//! * Linux: X11 (or XWayland) through the XDND protocol, version 5; `x11.rs` beside this file says how
 //!   the source side runs without grabbing the pointer (baseview already holds it).
 //! * Windows and macOS: not yet. [`support`] says so in words the editor can show, and
 //!   [`start_file_drag`] fails with the same message: never a silent no-op.

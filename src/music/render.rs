@@ -16,7 +16,7 @@
 //! humanize (deterministic jitter per grid line, so a note ending on a line and the next note
 //! starting on it move together and never overlap), then the chord strum.
 
-use super::knobs::{PartSettings, SWING_PCT};
+use super::knobs::{KnobRange, PartSettings, ENERGY, HUMANIZE_PCT, SWING_PCT};
 use super::phrase::{Note, Part, Phrase};
 use super::progression::{Progression, Step, BEATS_PER_BAR, MAX_BARS, STEPS_PER_CHORD, STEP_BEATS};
 use super::theory::{self, Register, Voicing};
@@ -259,14 +259,19 @@ fn bar_beats() -> f64 {
     f64::from(BEATS_PER_BAR)
 }
 
-/// `x` clamped to `lo..=hi`, with NaN read as `lo`.
-fn clamp_setting(x: f32, lo: f32, hi: f32) -> f64 {
-    f64::from(if x.is_nan() { lo } else { x.clamp(lo, hi) })
+/// `x` clamped into `range`, with NaN read as its minimum (nothing rather than the default:
+/// a broken value must not add swing or jitter).
+fn clamp_setting(x: f32, range: KnobRange) -> f64 {
+    f64::from(if x.is_nan() {
+        range.min
+    } else {
+        x.clamp(range.min, range.max)
+    })
 }
 
 /// Humanize as a fraction, 0–1.
 fn humanize_amount(settings: &RenderSettings) -> f64 {
-    clamp_setting(settings.humanize_pct, 0.0, 100.0) / 100.0
+    clamp_setting(settings.humanize_pct, HUMANIZE_PCT) / 100.0
 }
 
 /// `pos_beats` swung: an off-beat eighth is delayed by `swing_pct`/100 of an eighth note;
@@ -360,8 +365,8 @@ impl PartWriter {
             part,
             settings: part_settings,
             line_beats,
-            swing_pct: clamp_setting(settings.swing_pct, SWING_PCT.min, SWING_PCT.max),
-            energy: clamp_setting(settings.energy, 0.0, 1.0),
+            swing_pct: clamp_setting(settings.swing_pct, SWING_PCT),
+            energy: clamp_setting(settings.energy, ENERGY),
             jitter_beats,
             humanizer,
         }

@@ -365,3 +365,6 @@ impl Vst3Plugin for LofiLoom {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
         &[Vst3SubCategory::Instrument, Vst3SubCategory::Generator];
 }
+
+nice_plug::nice_export_clap!(LofiLoom);
+nice_plug::nice_export_vst3!(LofiLoom);

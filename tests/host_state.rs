@@ -1,0 +1,166 @@
+//! Saved state through the CLAP `state` extension of the built plugin: corrupt sessions never
+//! crash and keep the phrase (or start afresh), and the history, its position and the model
+//! folder survive a save and reload.
+
+// A test that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/host.rs"]
+mod host;
+#[path = "common/plugin_binary.rs"]
+mod plugin_binary;
+#[path = "common/score.rs"]
+mod score;
+#[path = "common/transport.rs"]
+mod transport;
+
+use host::*;
+use score::*;
+use serde_json::json;
+use transport::*;
+
+/// The rate and tempo these tests play at: 31 648.35… samples per beat.
+const CLOCK: Clock = Clock {
+    rate: 48_000,
+    bpm: 91,
+};
+
+#[test]
+fn corrupt_sessions_never_crash_and_keep_the_phrase_or_start_afresh() {
+    let entry = load_entry();
+    let clock = CLOCK;
+    let good = state_bytes(&json_string(SESSION_JSON));
+    let good_session = saved_form(SESSION_JSON);
+    let newer = SESSION_JSON.replacen("\"version\":1", "\"version\":99", 1);
+    let bad_key = SESSION_JSON.replacen("\"key\":0", "\"key\":40", 1);
+    let truncated = {
+        let mut bytes = good.clone();
+        bytes.truncate(40);
+        bytes
+    };
+    // (what, state bytes, whether the state as a whole loads)
+    let corrupt: Vec<(&str, Vec<u8>, bool)> = vec![
+        (
+            "session not JSON",
+            state_bytes(&json_string("{not json")),
+            true,
+        ),
+        (
+            "session from a newer format",
+            state_bytes(&json_string(&newer)),
+            true,
+        ),
+        (
+            "damaged progression",
+            state_bytes(&json_string(&bad_key)),
+            true,
+        ),
+        ("session field not a string", state_bytes("{not json"), true),
+        (
+            "state not JSON",
+            length_prefixed(b"{definitely not json"),
+            false,
+        ),
+        ("state truncated", truncated, false),
+        ("empty stream", Vec::new(), false),
+    ];
+
+    // With a good session loaded first, nothing corrupt replaces it.
+    let mut instance = new_instance(entry);
+    load_state(&mut instance, &good).expect("the good state loads");
+    let before = play(&mut instance, clock, short_scenario);
+    let before_heard = heard(&before, "before");
+    assert_same(
+        &before_heard,
+        &expected(&before.segments, clock),
+        "before corrupt loads",
+    );
+    for (what, bytes, loads) in &corrupt {
+        assert_eq!(load_state(&mut instance, bytes).is_ok(), *loads, "{what}");
+        let (_, session) = parse_saved(&save_state(&mut instance));
+        assert_eq!(session, good_session, "{what}: the good session is kept");
+    }
+    let after = play(&mut instance, clock, short_scenario);
+    assert_same(
+        &heard(&after, "after"),
+        &before_heard,
+        "the same notes after corrupt loads",
+    );
+    drop(instance);
+
+    // With nothing valid ever loaded, the instance is as new: it keeps the default session
+    // until activation, then writes its own first phrase with the embedded model (on the
+    // worker thread, so when it arrives is not pinned here) and saves it.
+    for (what, bytes, loads) in &corrupt {
+        let mut instance = new_instance(entry);
+        assert_eq!(load_state(&mut instance, bytes).is_ok(), *loads, "{what}");
+        let (_, session) = parse_saved(&save_state(&mut instance));
+        assert_eq!(session, empty_session(), "{what}");
+        let record = play(&mut instance, clock, full_scenario);
+        heard(&record, what); // every note-on still has its note-off
+        assert!(record.calls.iter().any(|c| c.playing));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let written = loop {
+            let (_, session) = parse_saved(&save_state(&mut instance));
+            if !session["progression"].is_null() || std::time::Instant::now() > deadline {
+                break session;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(
+            written["progression"]["bars"]
+                .as_array()
+                .is_some_and(|b| [2, 4].contains(&b.len())),
+            "{what}: the model wrote a phrase of the Phrase length set (2, or the default 4): {written}"
+        );
+        assert_ne!(
+            written["seed"],
+            empty_session()["seed"],
+            "{what}: a fresh seed"
+        );
+        let history = written["history"].as_array().expect("a history");
+        assert_eq!(
+            history.len(),
+            1,
+            "{what}: the written phrase is in the history"
+        );
+        assert_eq!(history[0]["seed"], written["seed"], "{what}");
+        assert_eq!(history[0]["progression"], written["progression"], "{what}");
+        assert_eq!(written["history_pos"], json!(0), "{what}");
+    }
+}
+
+/// A project saved with a history and a custom model folder reopens with both, unchanged:
+/// back/forward and the model choice survive a save and reload (even when the folder is gone,
+/// the choice stays; the worker falls back to the built-in model and says why).
+#[test]
+fn history_and_model_folder_round_trip_through_the_host() {
+    let entry = load_entry();
+    let mut session = saved_form(SESSION_JSON);
+    let progression = session["progression"].clone();
+    let mut older = progression.clone();
+    older["key"] = json!(7);
+    older["mode"] = json!("Dorian");
+    session["history"] = json!([
+        {"seed": 5, "progression": older, "energy": 0.25, "valence": 0.75},
+        {"seed": 42, "progression": progression, "energy": 0.5, "valence": 0.5},
+    ]);
+    session["history_pos"] = json!(0);
+    session["model_dir"] = json!("/nonexistent/my lofi model");
+    let bytes = state_bytes(&json_string(&session.to_string()));
+
+    let mut instance = new_instance(entry);
+    load_state(&mut instance, &bytes).expect("the state loads");
+    let saved_bytes = save_state(&mut instance);
+    let (_, saved) = parse_saved(&saved_bytes);
+    assert_eq!(
+        saved, session,
+        "history, position and model folder round-trip"
+    );
+    drop(instance);
+
+    let mut reopened = new_instance(entry);
+    load_state(&mut reopened, &saved_bytes).expect("the saved state loads");
+    let (_, again) = parse_saved(&save_state(&mut reopened));
+    assert_eq!(again, session, "and survive a second save");
+}
