@@ -4,27 +4,12 @@
 use super::draws::Draws;
 use super::model::{Model, ModelMeta};
 use super::runner::{DecodeInputs, Decoded, ModeInput, Runner};
-use super::{err, ModelError, MAX_REDRAWS, TOKENS_PER_BAR};
+use super::{err, rhythm, ModelError, RhythmRow, MAX_REDRAWS, TOKENS_PER_BAR};
 use crate::music::knobs::Knobs;
 use crate::music::progression::{
     tokens, Bar, Chord, Mode, Progression, Step, MAX_BARS, STEPS_PER_CHORD,
 };
 use std::fmt;
-
-/// Rhythm constraint of one melody step, as the bar graph's `rhythm` input takes it.
-pub mod rhythm {
-    /// Any token.
-    pub const FREE: i8 = -1;
-    /// Must be a rest.
-    pub const REST: i8 = 0;
-    /// Must hold the previous note.
-    pub const HOLD: i8 = 1;
-    /// Must be a new note (any pitch).
-    pub const NOTE: i8 = 2;
-}
-
-/// One bar's rhythm constraints, one per melody step.
-pub type RhythmRow = [i8; STEPS_PER_CHORD];
 
 /// The rhythm of a bar's melody, as constraints that keep it: a `Hold` that follows a rest
 /// (which plays as a rest) becomes a rest.

@@ -45,9 +45,7 @@ mod model;
 mod runner;
 
 pub use draws::{Draws, DECODER_STREAM};
-pub use generate::{
-    degenerate, rhythm, rhythm_of, GenerateParams, Generated, Generator, RhythmRow,
-};
+pub use generate::{degenerate, rhythm_of, GenerateParams, Generated, Generator};
 pub use model::{Model, ModelMeta, BAR_GRAPH_FILE, MODEL_META_FILE, MODE_GRAPH_FILE};
 pub use runner::{DecodeInputs, Decoded, ModeInput};
 
@@ -70,3 +68,27 @@ pub struct ModelError(pub String);
 pub(crate) fn err<T>(msg: impl Into<String>) -> Result<T, ModelError> {
     Err(ModelError(msg.into()))
 }
+
+/// Rhythm constraint of one melody step, as the bar graph's `rhythm` input takes it.
+pub mod rhythm {
+    /// Any token.
+    pub const FREE: i8 = -1;
+    /// Must be a rest.
+    pub const REST: i8 = 0;
+    /// Must hold the previous note.
+    pub const HOLD: i8 = 1;
+    /// Must be a new note (any pitch).
+    pub const NOTE: i8 = 2;
+}
+
+/// One bar's rhythm constraints, one per melody step.
+pub type RhythmRow = [i8; STEPS_PER_CHORD];
+
+// The model is shared across threads and a generator moves to the worker thread; fail the
+// build if a tract upgrade breaks either.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Model>();
+    fn owned<T: Send>() {}
+    owned::<Generator>();
+};

@@ -2,9 +2,8 @@
 //! their names, types, shapes and vocabularies, and optimises them once with tract. The result,
 //! [`Model`], is read-only and shared by every generator in the process.
 
-use super::generate::{rhythm, Generator};
 use super::runner::Runner;
-use super::{err, ModelError, MODE_COUNT, TOKENS_PER_BAR};
+use super::{err, rhythm, ModelError, MODE_COUNT, TOKENS_PER_BAR};
 use crate::music::progression::{tokens, MAX_BARS, STEPS_PER_CHORD};
 use serde::Deserialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -317,7 +316,7 @@ fn check_output_facts(model: &TypedModel, iface: &Interface) -> Result<(), Model
 }
 
 /// The decoder's two graphs, checked and optimised. Read-only: share it in an `Arc` between
-/// threads and instances; each worker makes its own [`Generator`](super::Generator) from it.
+/// threads and instances; each worker makes its own `Generator` from it.
 #[derive(Debug)]
 pub struct Model {
     /// The bar graph, ready to run.
@@ -327,15 +326,6 @@ pub struct Model {
     /// The sizes the folder declared (and the graphs were checked against).
     pub(super) meta: ModelMeta,
 }
-
-// The model is shared across threads and a generator moves to the worker thread; fail the
-// build if a tract upgrade breaks either.
-const _: fn() = || {
-    fn shared<T: Send + Sync>() {}
-    shared::<Model>();
-    fn owned<T: Send>() {}
-    owned::<Generator>();
-};
 
 impl Model {
     /// The model built into the plugin, loaded and optimised on first use and then shared by

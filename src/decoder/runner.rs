@@ -1,9 +1,8 @@
 //! The tensor runner: tract run states spawned once, input tensors reused between calls, the
 //! mode graph once per phrase and the bar graph once per bar, each bar's state fed to the next.
 
-use super::generate::{rhythm, RhythmRow};
 use super::model::{Model, ModelMeta, BAR_GRAPH_FILE, MODE_GRAPH_FILE};
-use super::{err, ModelError, MIN_TEMPERATURE, MODE_COUNT, TOKENS_PER_BAR};
+use super::{err, rhythm, ModelError, RhythmRow, MIN_TEMPERATURE, MODE_COUNT, TOKENS_PER_BAR};
 use crate::music::progression::{tokens, Bar, Mode, Progression, Step, MAX_BARS, STEPS_PER_CHORD};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tract_onnx::prelude::*;

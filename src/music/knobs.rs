@@ -173,22 +173,6 @@ impl Default for Knobs {
     }
 }
 
-impl Knobs {
-    /// The render settings of these knobs with the phrase's seed (which seeds the humanize).
-    pub fn render_settings(&self, seed: u64) -> super::render::RenderSettings {
-        super::render::RenderSettings {
-            bars: Some(self.bars),
-            energy: self.energy,
-            swing_pct: self.swing_pct,
-            humanize_pct: self.humanize_pct,
-            humanize_seed: seed,
-            chords: self.chords,
-            bass: self.bass,
-            melody: self.melody,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

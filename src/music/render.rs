@@ -16,7 +16,7 @@
 //! humanize (deterministic jitter per grid line, so a note ending on a line and the next note
 //! starting on it move together and never overlap), then the chord strum.
 
-use super::knobs::{KnobRange, PartSettings, ENERGY, HUMANIZE_PCT, SWING_PCT};
+use super::knobs::{KnobRange, Knobs, PartSettings, ENERGY, HUMANIZE_PCT, SWING_PCT};
 use super::phrase::{Note, Part, Phrase};
 use super::progression::{Progression, Step, BEATS_PER_BAR, MAX_BARS, STEPS_PER_CHORD, STEP_BEATS};
 use super::theory::{self, Register, Voicing};
@@ -61,7 +61,7 @@ const MELODY_VELOCITY: VelocityCurve = VelocityCurve {
     rise: 48.0,
 };
 
-/// How a progression is performed. Built from [`Knobs::render_settings`](super::knobs::Knobs::render_settings) everywhere a phrase is
+/// How a progression is performed. Built from the knobs ([`RenderSettings::from_knobs`]) everywhere a phrase is
 /// written; [`RenderSettings::neutral`] (straight, unhumanized, medium energy, the
 /// progression's own length) is for tests that derive notes by hand.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,6 +89,20 @@ pub struct RenderSettings {
 }
 
 impl RenderSettings {
+    /// How `knobs` perform a phrase humanized with `seed` (the phrase's seed).
+    pub fn from_knobs(knobs: &Knobs, seed: u64) -> RenderSettings {
+        RenderSettings {
+            bars: Some(knobs.bars),
+            energy: knobs.energy,
+            swing_pct: knobs.swing_pct,
+            humanize_pct: knobs.humanize_pct,
+            humanize_seed: seed,
+            chords: knobs.chords,
+            bass: knobs.bass,
+            melody: knobs.melody,
+        }
+    }
+
     /// Straight, unhumanized, energy 0.5, the progression's own length, parts on channels 0–2.
     pub fn neutral() -> RenderSettings {
         let part = PartSettings::on;

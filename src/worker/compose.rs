@@ -10,7 +10,7 @@ use super::source::PhraseSource;
 use crate::music::knobs::Knobs;
 use crate::music::phrase::Phrase;
 use crate::music::progression::{Progression, MAX_BARS};
-use crate::music::render::render_into;
+use crate::music::render::{render_into, RenderSettings};
 
 /// Writes the progression for `knobs` and `seed` (None: nothing to play). `playing` is what
 /// plays now; the locks keep parts of it.
@@ -38,7 +38,7 @@ pub fn with_overrides(mut progression: Progression, knobs: &Knobs) -> Progressio
 /// with `seed`) into `out`, replacing its contents. Allocates only the override copy.
 pub fn render_phrase(progression: &Progression, knobs: &Knobs, seed: u64, out: &mut Phrase) {
     let played = with_overrides(progression.clone(), knobs);
-    render_into(&played, &knobs.render_settings(seed), out);
+    render_into(&played, &RenderSettings::from_knobs(knobs, seed), out);
 }
 
 /// Writes and renders in one go (allocates the phrase): what the command line does.
