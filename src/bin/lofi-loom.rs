@@ -349,9 +349,10 @@ struct RenderArgs {
 }
 
 /// Why the command failed; the variant decides the exit code.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 enum CliError {
     /// A bad command line (exit 2); `help` is the help to point at.
+    #[error("{message}")]
     Usage {
         /// What is wrong, naming the option.
         message: String,
@@ -359,8 +360,10 @@ enum CliError {
         help: HelpTopic,
     },
     /// A readable input file with bad contents (exit 2).
+    #[error("{0}")]
     BadInput(String),
     /// A file could not be read or written (exit 1).
+    #[error("{0}")]
     Io(String),
 }
 
@@ -378,16 +381,6 @@ impl CliError {
         match self {
             CliError::Usage { .. } | CliError::BadInput(_) => 2,
             CliError::Io(_) => 1,
-        }
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Usage { message, .. }
-            | CliError::BadInput(message)
-            | CliError::Io(message) => f.write_str(message),
         }
     }
 }

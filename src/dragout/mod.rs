@@ -31,27 +31,18 @@ pub enum Support {
 }
 
 /// Why a drag could not start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DragError {
     /// This system has no drag-out; see [`support`].
+    #[error("{0}")]
     Unsupported(&'static str),
     /// The path is not an existing regular file.
+    #[error("cannot drag {}: not a file", .0.display())]
     NotAFile(PathBuf),
     /// The drag thread could not be started.
+    #[error("cannot start the drag: {0}")]
     Thread(String),
 }
-
-impl std::fmt::Display for DragError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DragError::Unsupported(why) => f.write_str(why),
-            DragError::NotAFile(path) => write!(f, "cannot drag {}: not a file", path.display()),
-            DragError::Thread(why) => write!(f, "cannot start the drag: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for DragError {}
 
 /// Where a drag stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

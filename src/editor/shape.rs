@@ -1,6 +1,7 @@
 //! The Shape card: swing, humanize, length, key, mode, swap, the locks and the parts.
 
 use super::{controls, theme, LoomApp};
+use crate::music::knobs;
 use crate::music::phrase::Part;
 use crate::plugin::params::PartParams;
 use egui::{vec2, Align, CornerRadius, Layout as EguiLayout, RichText, Sense, Ui};
@@ -93,7 +94,7 @@ impl LoomApp {
                                 g,
                                 setter,
                                 &part.channel,
-                                1..=16,
+                                i32::from(knobs::CHANNELS.0)..=i32::from(knobs::CHANNELS.1),
                                 |c| c.to_string(),
                                 28.0,
                             )
@@ -103,7 +104,7 @@ impl LoomApp {
                                 g,
                                 setter,
                                 &part.octave,
-                                -2..=2,
+                                i32::from(knobs::OCTAVES.0)..=i32::from(knobs::OCTAVES.1),
                                 |o| match o {
                                     0 => "0".to_owned(),
                                     o => format!("{o:+}"),

@@ -14,7 +14,6 @@
 
 use crate::music::progression::{Mode, Progression, Quality, Step, BEATS_PER_BAR, STEPS_PER_CHORD};
 use serde::Deserialize;
-use std::fmt;
 use std::sync::OnceLock;
 
 /// The quantile table and weights the training pipeline wrote, embedded at build time.
@@ -86,16 +85,9 @@ pub struct Descriptors {
 }
 
 /// Why a descriptor table was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct DescriptorError(pub String);
-
-impl fmt::Display for DescriptorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DescriptorError {}
 
 impl Descriptors {
     /// The table built into the plugin, parsed on first use. An error can only mean the build

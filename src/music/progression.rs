@@ -19,7 +19,6 @@
 //! 1–15 per chord with 0 = rest). Malformed input is rejected with a message naming the field.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Quarter notes in one bar of a phrase (phrases are written in 4/4).
 pub const BEATS_PER_BAR: u32 = 4;
@@ -307,16 +306,9 @@ pub mod tokens {
 }
 
 /// Why a progression was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct ProgressionError(pub String);
-
-impl fmt::Display for ProgressionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ProgressionError {}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ProgressionError> {
     Err(ProgressionError(msg.into()))
