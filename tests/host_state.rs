@@ -164,3 +164,65 @@ fn history_and_model_folder_round_trip_through_the_host() {
     let (_, again) = parse_saved(&save_state(&mut reopened));
     assert_eq!(again, session, "and survive a second save");
 }
+
+/// Bypass is saved with the project: set by host automation while playing, it is in the saved
+/// state, and a project reopened from it is still bypassed (no notes) until unbypassed.
+#[test]
+fn bypass_survives_a_save_and_reload() {
+    let entry = load_entry();
+    let mut instance = new_instance(entry);
+    load_state(&mut instance, &state_bytes(&json_string(SESSION_JSON))).expect("loads");
+    let bypass = param_id(&mut instance, "Bypass");
+    let record = play(&mut instance, CLOCK, move |d| {
+        d.play_from(0);
+        d.run_until(d.clock.samples(4));
+        d.set_param(bypass, 1.0);
+        d.run_until(d.clock.samples(BAR_HB + 4));
+        d.stop();
+        d.run_for(4_096);
+    });
+    // Bypassing ends what sounds and plays nothing after.
+    let bypassed_at = record
+        .calls
+        .iter()
+        .find(|c| c.start >= CLOCK.samples(4))
+        .map(|c| c.start)
+        .expect("a block after the bypass");
+    let heard_after: Vec<_> = heard(&record, "bypassed")
+        .into_iter()
+        .filter(|h| h.sample > bypassed_at)
+        .collect();
+    assert!(
+        heard_after.is_empty(),
+        "nothing after bypass: {heard_after:?}"
+    );
+    let saved = save_state(&mut instance);
+    let (state, _) = parse_saved(&saved);
+    assert_eq!(state["params"]["bypass"], json!({"bool": true}));
+    drop(instance);
+
+    let mut reopened = new_instance(entry);
+    load_state(&mut reopened, &saved).expect("the saved state loads");
+    assert_eq!(param_value(&mut reopened, bypass), 1.0, "still bypassed");
+    let record = play(&mut reopened, CLOCK, |d| {
+        d.play_from(0);
+        d.run_until(d.clock.samples(BAR_HB));
+        d.stop();
+        d.run_for(4_096);
+    });
+    assert!(
+        record.calls.iter().all(|c| c.notes.is_empty()),
+        "a bypassed project plays nothing"
+    );
+    let record = play(&mut reopened, CLOCK, move |d| {
+        d.set_param(bypass, 0.0);
+        d.play_from(0);
+        d.run_until(d.clock.samples(BAR_HB));
+        d.stop();
+        d.run_for(4_096);
+    });
+    assert!(
+        record.calls.iter().any(|c| c.notes.iter().any(|n| n.on)),
+        "unbypassed, it plays again"
+    );
+}

@@ -10,21 +10,22 @@ use lofi_loom::music::phrase::{Note, Part, Phrase};
 use proptest::prelude::*;
 
 fn arb_phrase() -> impl Strategy<Value = Phrase> {
-    let note = (0u32..64, 0.0f64..0.2, 1u32..24, 30u8..96, 0u8..4);
+    let part = prop::sample::select(vec![Part::Chords, Part::Bass, Part::Melody]);
+    let note = (0u32..64, 0.0f64..0.2, 1u32..24, 30u8..96, 0u8..4, part);
     (
         prop::sample::select(vec![1u32, 2, 4, 8]),
         prop::collection::vec(note, 0..48),
     )
         .prop_map(|(bars, notes)| {
             let mut p = Phrase::new(bars);
-            for (step, jitter, len, key, channel) in notes {
+            for (step, jitter, len, key, channel, part) in notes {
                 p.push(Note {
                     start_beats: (step % (bars * 8)) as f64 * 0.5 + jitter,
                     len_beats: len as f64 * 0.25,
                     key,
                     velocity: 90,
                     channel,
-                    part: Part::Melody,
+                    part,
                 });
             }
             p.finish();
@@ -54,14 +55,17 @@ fn placed(events: &[TimedEvent]) -> Vec<Placed> {
         .collect()
 }
 
-/// Runs `total` samples cycling through `blocks` (0-sample blocks included).
+/// Runs `total` samples cycling through `blocks` (0-sample blocks included), chasing notes
+/// sounding at the start if `chase`.
 fn run(
     phrase: &Phrase,
     mut transport: SimTransport,
     total: u64,
     blocks: &[u32],
+    chase: bool,
 ) -> Vec<TimedEvent> {
     let mut seq = Sequencer::new();
+    seq.set_chase(chase);
     let mut rec = Recorder::default();
     seq.queue(Box::new(phrase.clone()), &mut rec);
     let mut done = 0u64;
@@ -108,14 +112,15 @@ proptest! {
         tempo in 40.0f64..200.0,
         sig in prop::sample::select(vec![(4, 4), (3, 4), (6, 8), (7, 8)]),
         start_beats in 0.0f64..32.0,
+        chase in any::<bool>(),
     ) {
         let mut t = SimTransport::new(rate, tempo);
         t.playing = true;
         t.time_sig = sig;
         t.seek_beats(start_beats);
         let total = (t.samples_per_beat() * 9.0) as u64;
-        let reference = run(&phrase, t, total, &[8192]);
-        prop_assert_eq!(placed(&run(&phrase, t, total, &blocks)), placed(&reference));
+        let reference = run(&phrase, t, total, &[8192], chase);
+        prop_assert_eq!(placed(&run(&phrase, t, total, &blocks, chase)), placed(&reference));
         check_stream(&reference);
     }
 
@@ -124,7 +129,10 @@ proptest! {
         let mut t = SimTransport::new(44_100.0, tempo);
         t.playing = true;
         let total = (t.samples_per_beat() * 4.0) as u64;
-        prop_assert_eq!(placed(&run(&phrase, t, total, &[1])), placed(&run(&phrase, t, total, &[4096])));
+        prop_assert_eq!(
+            placed(&run(&phrase, t, total, &[1], true)),
+            placed(&run(&phrase, t, total, &[4096], true))
+        );
     }
 }
 
@@ -142,6 +150,10 @@ enum Action {
     Queue(Phrase),
     SwapMode(bool),
     Reset,
+    Chase(bool),
+    /// Start again at a position that is mid-note for most phrases (a start, or a seek while
+    /// playing), in beats.
+    StartAt(f64),
 }
 
 fn arb_action() -> impl Strategy<Value = Action> {
@@ -157,6 +169,8 @@ fn arb_action() -> impl Strategy<Value = Action> {
         2 => arb_phrase().prop_map(Action::Queue),
         1 => any::<bool>().prop_map(Action::SwapMode),
         1 => Just(Action::Reset),
+        1 => any::<bool>().prop_map(Action::Chase),
+        2 => (0.0f64..32.0).prop_map(|b| Action::StartAt(b.floor() + 0.3 + (b.fract() * 0.4))),
     ]
 }
 
@@ -170,6 +184,8 @@ proptest! {
         rate in prop::sample::select(vec![44_100.0, 48_000.0, 96_000.0]),
     ) {
         let mut seq = Sequencer::new();
+        // Chasing on, as the plugin's default: starts and seeks mid-note start notes too.
+        seq.set_chase(true);
         let mut rec = Recorder::default();
         let mut t = SimTransport::new(rate, 90.0);
         t.playing = true;
@@ -206,6 +222,11 @@ proptest! {
                     seq.set_swap_mode(if every_bar { SwapMode::EveryBar } else { SwapMode::EndOfPhrase })
                 }
                 Action::Reset => seq.request_release(),
+                Action::Chase(on) => seq.set_chase(on),
+                Action::StartAt(b) => {
+                    t.seek_beats(b);
+                    t.playing = true;
+                }
             }
         }
         // Every event lies inside the block that emitted it.

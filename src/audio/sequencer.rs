@@ -12,6 +12,10 @@
 //!   discontinuity), time-signature change, phrase swap, silence (bypass) and after `reset()`.
 //! * **Swaps on bar lines.** A new phrase replaces the current one only on a bar boundary (every
 //!   bar, or at the end of the current phrase); until then the current one keeps looping.
+//! * **Chasing.** With [`Sequencer::set_chase`] on, playback that starts, seeks or loops into
+//!   the middle of a note still sounding starts it on the first sample there, with its normal
+//!   note-off: chords and bass with at least [`CHASE_MIN_BEATS`] left, melody notes with at
+//!   least an eighth ([`CHASE_MELODY_MIN_BEATS`]) left; drums never (they are hits).
 //! * **Real-time safe.** No allocation, lock, syscall or unbounded loop: phrases arrive already
 //!   built, and replaced phrases are handed back through [`SequencerOutput::retire`].
 //!
@@ -19,7 +23,8 @@
 //! (`_beats`) and samples (`_samples`). Phrases are aligned to the song: phrase bar 0 plays on
 //! every song bar that is a multiple of the phrase length.
 
-use crate::music::phrase::Phrase;
+use crate::music::phrase::{Part, Phrase};
+use crate::music::progression::BEATS_PER_BAR;
 
 /// Slack when turning a position into a sample index, in samples (absorbs float rounding).
 const EPS_SAMPLES: f64 = 1e-4;
@@ -36,6 +41,13 @@ const MAX_LOOPS_PER_SPAN: i64 = 16;
 const HOST_TEMPO_RANGE_BPM: (f64, f64) = (1.0, 2000.0);
 /// Largest host position accepted, in beats (about 10 days at 999 BPM).
 const MAX_POS_BEATS: f64 = 1e8;
+
+/// Least a chord or bass note must still sound to be chased, in beats: more than any humanize
+/// jitter (±0.04 beat at 100 %), so a start on a bar line never chases the end of the previous
+/// bar's chord.
+pub const CHASE_MIN_BEATS: f64 = 0.125;
+/// Least a melody note must still sound to be chased, in beats: an eighth note.
+pub const CHASE_MELODY_MIN_BEATS: f64 = 0.5;
 
 /// Largest time-signature numerator followed; anything else is played as 4/4.
 pub const MAX_TIME_SIG_NUMERATOR: i32 = 64;
@@ -298,6 +310,8 @@ pub struct Sequencer {
     playhead: Option<Playhead>,
     /// Release every sounding note at the start of the next block (set by `reset()`).
     release_requested: bool,
+    /// Whether notes already sounding where playback starts are chased.
+    chase: bool,
 }
 
 impl Sequencer {
@@ -309,6 +323,28 @@ impl Sequencer {
     /// Chooses when queued phrases swap in.
     pub fn set_swap_mode(&mut self, mode: SwapMode) {
         self.swap_mode = mode;
+    }
+
+    /// Chooses whether notes already sounding where playback starts are chased (see the
+    /// module docs). Off by default.
+    pub fn set_chase(&mut self, chase: bool) {
+        self.chase = chase;
+    }
+
+    /// Whether the block about to play (`block_samples` from the transport's position) reaches
+    /// a bar line where a queued phrase would swap in, or nothing plays yet: the moment an
+    /// offline render must have the phrase it asked for. False while stopped.
+    pub fn swap_due(&self, transport: &TransportSnapshot, block_samples: u32) -> bool {
+        let Some(grid) = Grid::from_transport(transport) else {
+            return false;
+        };
+        if self.current.is_none() {
+            return true;
+        }
+        let before_start = grid.start_bars - (1.0 - EPS_SAMPLES) / grid.samples_per_bar;
+        let end_bars =
+            grid.start_bars + (f64::from(block_samples) - 1.0 + EPS_SAMPLES) / grid.samples_per_bar;
+        self.next_swap_bar(before_start) <= end_bars
     }
 
     /// The phrase being played, if any.
@@ -387,7 +423,10 @@ impl Sequencer {
             // Nothing audible yet: a queued phrase starts at once.
             self.current = self.pending.take();
         }
-        let mut span = self.follow(&grid, out);
+        let (mut span, fresh) = self.follow(&grid, out);
+        if fresh {
+            self.chase_notes(span, 0.0, out);
+        }
         let mut remaining = block_samples as f64;
         let mut sample_base = 0.0;
         // Bounded: each pass either ends the block or wraps at the host's loop end.
@@ -418,6 +457,7 @@ impl Sequencer {
                 start_bars: loop_start,
                 cursor_bars: loop_start - (1.0 - EPS_SAMPLES) / grid.samples_per_bar,
             };
+            self.chase_notes(span, sample_base, out);
         }
         self.playhead = Some(Playhead {
             cursor_bars: span.cursor_bars,
@@ -428,20 +468,49 @@ impl Sequencer {
         });
     }
 
+    /// Starts, at `timing`, every note of the current phrase that sounds at the start of
+    /// `span` but whose note-on lies at or before its cursor, so it will not be played (see
+    /// the module docs); their note-offs come from the phrase as usual. Bounded by the
+    /// phrase's notes.
+    fn chase_notes(&mut self, span: Span, timing: f64, out: &mut impl SequencerOutput) {
+        let Some(phrase) = self.current.as_deref() else {
+            return;
+        };
+        if !self.chase {
+            return;
+        }
+        let len_bars = f64::from(phrase.bars());
+        let loop_start = (span.start_bars / len_bars).floor() * len_bars;
+        let per_bar = f64::from(BEATS_PER_BAR);
+        let start_beats = (span.start_bars - loop_start) * per_bar;
+        let cursor_beats = (span.cursor_bars - loop_start) * per_bar;
+        for n in phrase.notes() {
+            let min_left = match n.part {
+                Part::Chords | Part::Bass => CHASE_MIN_BEATS,
+                Part::Melody => CHASE_MELODY_MIN_BEATS,
+            };
+            let left = n.start_beats + n.len_beats - start_beats;
+            if n.start_beats <= cursor_beats && left >= min_left - 1e-9 {
+                let (ch, key, velocity) = (n.channel, n.key, n.velocity);
+                self.sounding.note_on(timing as u32, ch, key, velocity, out);
+            }
+        }
+    }
+
     /// Decides whether this block continues the last one; on a discontinuity (start, seek,
     /// loop jump, time-signature change) releases everything and restarts from the host's
-    /// position.
-    fn follow(&mut self, grid: &Grid, out: &mut impl SequencerOutput) -> Span {
+    /// position (returning true for a fresh start).
+    fn follow(&mut self, grid: &Grid, out: &mut impl SequencerOutput) -> (Span, bool) {
         let fresh = Span {
             start_bars: grid.start_bars,
             cursor_bars: grid.start_bars - (1.0 - EPS_SAMPLES) / grid.samples_per_bar,
         };
         let Some(p) = self.playhead else {
-            return fresh;
+            return (fresh, true);
         };
         if Self::host_wrapped(&p, grid) {
             self.sounding.release_all(0, out);
-            return fresh;
+            return (fresh, true);
         }
         let same_grid = p.bar_len_beats == grid.bar_len_beats
             && (p.origin_beats - grid.origin_beats).abs() < 1e-6;
@@ -450,13 +519,14 @@ impl Sequencer {
             && drift_samples <= JITTER_FORWARD_SAMPLES
             && drift_samples >= -(p.last_block_samples + JITTER_BACKWARD_SAMPLES);
         if continuous {
-            Span {
+            let span = Span {
                 start_bars: grid.start_bars,
                 cursor_bars: p.cursor_bars,
-            }
+            };
+            (span, false)
         } else {
             self.sounding.release_all(0, out);
-            fresh
+            (fresh, true)
         }
     }
 
@@ -896,5 +966,166 @@ mod tests {
                 (SPB * 3, false, 60)
             ]
         );
+    }
+
+    /// A one-bar phrase with a chord (keys 60, 64), a bass note (36) over the whole bar, and
+    /// melody notes on beats 2–3 (key 72, an eighth left from beat 2.5) and 2–2.75 (key 74, a
+    /// sixteenth left).
+    fn band_bar() -> Box<Phrase> {
+        let mut p = Phrase::new(1);
+        let notes = [
+            (0.0, 4.0, 60, NotePart::Chords, 0),
+            (0.0, 4.0, 64, NotePart::Chords, 0),
+            (0.0, 4.0, 36, NotePart::Bass, 1),
+            (2.0, 1.0, 72, NotePart::Melody, 2),
+            (2.0, 0.75, 74, NotePart::Melody, 2),
+        ];
+        for (start_beats, len_beats, key, part, channel) in notes {
+            p.push(Note {
+                start_beats,
+                len_beats,
+                key,
+                velocity: 100,
+                channel,
+                part,
+            });
+        }
+        p.finish();
+        Box::new(p)
+    }
+
+    fn summary_with_channels(events: &[TimedEvent]) -> Vec<(u64, bool, u8, u8)> {
+        events
+            .iter()
+            .map(|e| (e.sample, e.event.on, e.event.channel, e.event.key))
+            .collect()
+    }
+
+    #[test]
+    fn a_start_mid_bar_chases_chord_bass_and_long_enough_melody_notes() {
+        for block in [1, 7, 512, 8192] {
+            let mut seq = loaded(band_bar());
+            seq.set_chase(true);
+            let mut rec = Recorder::default();
+            let mut t = playing();
+            t.seek_beats(2.5);
+            rec.run(&mut seq, &mut t, SPB * 3 / 2 + 1, block);
+            // At beat 2.5: the chord, the bass and the melody's 72 (an eighth left) start on
+            // the first sample; 74 (a sixteenth left) does not. Each ends where the phrase ends
+            // it, and the bar line re-strikes chord and bass once (no doubled note-on).
+            assert_eq!(
+                summary_with_channels(&rec.events),
+                [
+                    (0, true, 0, 60),
+                    (0, true, 0, 64),
+                    (0, true, 1, 36),
+                    (0, true, 2, 72),
+                    (SPB / 2, false, 2, 72),
+                    (SPB * 3 / 2, false, 0, 60),
+                    (SPB * 3 / 2, false, 0, 64),
+                    (SPB * 3 / 2, false, 1, 36),
+                    (SPB * 3 / 2, true, 0, 60),
+                    (SPB * 3 / 2, true, 0, 64),
+                    (SPB * 3 / 2, true, 1, 36),
+                ],
+                "block {block}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_chasing_a_start_mid_bar_waits_for_the_next_onset() {
+        let mut seq = loaded(band_bar());
+        let mut rec = Recorder::default();
+        let mut t = playing();
+        t.seek_beats(2.5);
+        rec.run(&mut seq, &mut t, SPB * 3 / 2 + 1, 512);
+        assert_eq!(
+            summary_with_channels(&rec.events),
+            [
+                (SPB * 3 / 2, true, 0, 60),
+                (SPB * 3 / 2, true, 0, 64),
+                (SPB * 3 / 2, true, 1, 36),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_seek_and_a_host_loop_wrap_chase_at_the_jump() {
+        // Seek: everything sounding is released, and what sounds at the new place starts there.
+        let mut seq = loaded(band_bar());
+        seq.set_chase(true);
+        let mut rec = Recorder::default();
+        let mut t = playing();
+        rec.run(&mut seq, &mut t, 1000, 100);
+        t.seek_beats(1.0);
+        rec.run(&mut seq, &mut t, 100, 100);
+        assert_eq!(
+            summary_with_channels(&rec.events),
+            [
+                (0, true, 0, 60),
+                (0, true, 0, 64),
+                (0, true, 1, 36),
+                (1000, false, 0, 60),
+                (1000, false, 0, 64),
+                (1000, false, 1, 36),
+                (1000, true, 0, 60),
+                (1000, true, 0, 64),
+                (1000, true, 1, 36),
+            ]
+        );
+        // A host loop over beats 1.5–3 wrapping inside a block: at the wrap the chord and bass
+        // are released and started again (they sound at beat 1.5); the melody is not sounding
+        // there.
+        let mut seq = loaded(band_bar());
+        seq.set_chase(true);
+        let mut rec = Recorder::default();
+        let mut t = playing();
+        t.seek_beats(1.5);
+        t.loop_range_beats = Some((1.5, 3.0));
+        rec.run(&mut seq, &mut t, SPB * 2, 4096);
+        let wrap = SPB * 3 / 2;
+        let at_wrap: Vec<_> = summary_with_channels(&rec.events)
+            .into_iter()
+            .filter(|e| e.0 == wrap)
+            .collect();
+        assert_eq!(
+            at_wrap,
+            [
+                (wrap, false, 0, 60),
+                (wrap, false, 0, 64),
+                (wrap, false, 1, 36),
+                (wrap, false, 2, 72),
+                (wrap, true, 0, 60),
+                (wrap, true, 0, 64),
+                (wrap, true, 1, 36),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_swap_is_due_in_the_block_that_reaches_the_bar_line() {
+        let mut seq = loaded(phrase(2, &[(0.0, 1.0, 60)]));
+        seq.set_swap_mode(SwapMode::EveryBar);
+        let mut t = playing();
+        // Nothing plays yet: due at once.
+        assert!(Sequencer::new().swap_due(&t.snapshot(), 512));
+        let mut rec = Recorder::default();
+        rec.run(&mut seq, &mut t, SPB * 4 - 512, 512);
+        // The block ending just before the bar line is not due; the one holding it is.
+        t.seek_beats(4.0 - 1024.0 / SPB as f64);
+        assert!(!seq.swap_due(&t.snapshot(), 512));
+        t.seek_beats(4.0 - 512.0 / SPB as f64);
+        assert!(seq.swap_due(&t.snapshot(), 513));
+        assert!(!seq.swap_due(&t.snapshot(), 512));
+        // At the end of the phrase in phrase-end mode: not at bar 1, at bar 2.
+        seq.set_swap_mode(SwapMode::EndOfPhrase);
+        t.seek_beats(4.0);
+        assert!(!seq.swap_due(&t.snapshot(), 512));
+        t.seek_beats(8.0);
+        assert!(seq.swap_due(&t.snapshot(), 1));
+        // Stopped: never due (nothing sounds, a phrase swaps in at once).
+        t.playing = false;
+        assert!(!seq.swap_due(&t.snapshot(), 512));
     }
 }

@@ -5,8 +5,12 @@
 //! ```text
 //!   audio ──AudioToWorker──► worker   one queue: Write requests, and Retired phrases going back
 //!                                     to be reused or freed (RETIRE_RESERVE slots kept for them)
-//!   worker ──WorkerToAudio──► audio   rendered phrases taken from the worker's pool
+//!   worker ──WorkerToAudio──► audio   rendered phrases taken from the worker's pool, or word
+//!                                     that a request changed nothing
 //! ```
+//! Every request carries a serial number and every answer names the newest request it
+//! answers, so the audio thread knows whether a phrase is still on its way (an offline render
+//! waits for it at the bar line where it is due).
 //! The worker only sends phrases from its pool of [`POOL_PHRASES`], plus the phrase installed
 //! at activation, so the audio thread never holds more phrases than [`RETIRE_RESERVE`]: a
 //! retired phrase always finds room on the way back, and is never freed on the audio thread.
@@ -30,8 +34,8 @@ pub const RETIRE_RESERVE: usize = POOL_PHRASES + 4;
 pub const REQUEST_SLOTS: usize = 16;
 /// Capacity of the audio-to-worker queue.
 pub const AUDIO_TO_WORKER_CAPACITY: usize = REQUEST_SLOTS + RETIRE_RESERVE;
-/// Capacity of the worker-to-audio queue: every pooled phrase.
-pub const WORKER_TO_AUDIO_CAPACITY: usize = POOL_PHRASES;
+/// Capacity of the worker-to-audio queue: every pooled phrase, and room for answers without one.
+pub const WORKER_TO_AUDIO_CAPACITY: usize = POOL_PHRASES + 4;
 /// Editor commands that can wait for the worker; older ones are dropped.
 pub const EDITOR_INBOX_CAPACITY: usize = 16;
 
@@ -69,7 +73,12 @@ impl Request {
 #[derive(Debug)]
 pub enum AudioToWorker {
     /// Write or re-render a phrase.
-    Write(Request),
+    Write {
+        /// What to write.
+        request: Request,
+        /// Its serial number (1, 2, … in the order sent).
+        serial: u64,
+    },
     /// A phrase the sequencer let go of: reuse it or free it (never on the audio thread).
     Retired(Box<Phrase>),
 }
@@ -78,7 +87,18 @@ pub enum AudioToWorker {
 #[derive(Debug)]
 pub enum WorkerToAudio {
     /// A rendered phrase to queue for its bar line.
-    Phrase(Box<Phrase>),
+    Phrase {
+        /// The phrase.
+        phrase: Box<Phrase>,
+        /// The serial of the newest request it answers (requests waiting together are merged).
+        answers: u64,
+    },
+    /// The requests up to `answers` were served without a new phrase (nothing to play, or the
+    /// source failed and said why in the status).
+    Unchanged {
+        /// The serial of the newest request served.
+        answers: u64,
+    },
 }
 
 /// From the editor to the worker.
@@ -111,6 +131,10 @@ pub struct AudioEnds {
     to_worker: rtrb::Producer<AudioToWorker>,
     /// Phrases from the worker.
     from_worker: rtrb::Consumer<WorkerToAudio>,
+    /// Serial of the last request sent (0: none yet).
+    sent: u64,
+    /// Serial of the newest request answered.
+    answered: u64,
 }
 
 /// The worker's ends of the queues.
@@ -129,6 +153,8 @@ pub fn channels() -> (AudioEnds, WorkerEnds) {
         AudioEnds {
             to_worker,
             from_worker,
+            sent: 0,
+            answered: 0,
         },
         WorkerEnds {
             from_audio,
@@ -143,9 +169,17 @@ impl AudioEnds {
         if self.to_worker.slots() <= RETIRE_RESERVE {
             return Err(request);
         }
+        let serial = self.sent + 1;
         self.to_worker
-            .push(AudioToWorker::Write(request))
-            .map_err(|_| request)
+            .push(AudioToWorker::Write { request, serial })
+            .map_err(|_| request)?;
+        self.sent = serial;
+        Ok(())
+    }
+
+    /// Whether a request sent has not been answered yet (its phrase may still come).
+    pub fn awaiting_answer(&self) -> bool {
+        self.answered < self.sent
     }
 
     /// Hands a phrase back to the worker. The reserve means this cannot fail; if it ever did,
@@ -158,12 +192,21 @@ impl AudioEnds {
         }
     }
 
-    /// The next phrase from the worker, if one arrived.
+    /// The next phrase from the worker, if one arrived (answers without a phrase are taken on
+    /// the way).
     pub fn next_phrase(&mut self) -> Option<Box<Phrase>> {
-        match self.from_worker.pop() {
-            Ok(WorkerToAudio::Phrase(phrase)) => Some(phrase),
-            Err(_) => None,
+        while let Ok(message) = self.from_worker.pop() {
+            match message {
+                WorkerToAudio::Phrase { phrase, answers } => {
+                    self.answered = self.answered.max(answers);
+                    return Some(phrase);
+                }
+                WorkerToAudio::Unchanged { answers } => {
+                    self.answered = self.answered.max(answers);
+                }
+            }
         }
+        None
     }
 }
 
@@ -190,14 +233,42 @@ mod tests {
             audio.retire(Box::new(Phrase::new(1)));
         }
         let mut retired = 0;
-        let mut writes = 0;
+        let mut serials = Vec::new();
         while let Ok(message) = worker.from_audio.pop() {
             match message {
-                AudioToWorker::Write(_) => writes += 1,
+                AudioToWorker::Write { serial, .. } => serials.push(serial),
                 AudioToWorker::Retired(_) => retired += 1,
             }
         }
-        assert_eq!((writes, retired), (REQUEST_SLOTS, RETIRE_RESERVE));
+        assert_eq!(retired, RETIRE_RESERVE);
+        let expected: Vec<u64> = (1..=REQUEST_SLOTS as u64).collect();
+        assert_eq!(serials, expected);
+    }
+
+    #[test]
+    fn a_request_awaits_its_answer_with_or_without_a_phrase() {
+        let (mut audio, mut worker) = channels();
+        assert!(!audio.awaiting_answer());
+        audio.request(request()).unwrap();
+        audio.request(request()).unwrap();
+        assert!(audio.awaiting_answer());
+        // The first request changed nothing: still awaiting the second.
+        worker
+            .to_audio
+            .push(WorkerToAudio::Unchanged { answers: 1 })
+            .unwrap();
+        assert!(audio.next_phrase().is_none());
+        assert!(audio.awaiting_answer());
+        // One phrase answers both (they were merged).
+        worker
+            .to_audio
+            .push(WorkerToAudio::Phrase {
+                phrase: Box::new(Phrase::new(1)),
+                answers: 2,
+            })
+            .unwrap();
+        assert!(audio.next_phrase().is_some());
+        assert!(!audio.awaiting_answer());
     }
 
     #[test]

@@ -22,6 +22,18 @@ use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use params::LofiParams;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Longest activation waits for a new instance's first phrase (the first instance in a process
+/// also loads the model: about 75 ms on a 2-core machine).
+const FIRST_PHRASE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often activation looks for that phrase.
+const ACTIVATION_POLL: Duration = Duration::from_micros(200);
+/// Longest an offline render waits for a phrase due at a bar line (then it carries on as in
+/// real time, with the phrase it has).
+const OFFLINE_WAIT: Duration = Duration::from_secs(2);
+/// How often an offline render looks for that phrase.
+const OFFLINE_POLL: Duration = Duration::from_micros(100);
 
 /// The plugin instance.
 pub struct LofiLoom {
@@ -43,6 +55,9 @@ pub struct LofiLoom {
     sample_rate: f64,
     /// The restore count whose session the sequencer last got at activation.
     rendered_restore: Option<u64>,
+    /// Whether the host renders offline (a bounce): then phrases due at a bar line are waited
+    /// for. Set at activation, which hosts repeat when the mode changes.
+    offline: bool,
 }
 
 impl Default for LofiLoom {
@@ -57,6 +72,7 @@ impl Default for LofiLoom {
             views: Views::new(),
             sample_rate: 48_000.0,
             rendered_restore: None,
+            offline: false,
         }
     }
 }
@@ -94,6 +110,36 @@ impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
 
     fn retire(&mut self, phrase: Box<Phrase>) {
         self.worker.retire(phrase);
+    }
+}
+
+/// Queues every phrase the worker has sent (audio thread).
+fn take_phrases<C: ProcessContext<LofiLoom>>(
+    sequencer: &mut Sequencer,
+    out: &mut HostOutput<'_, C>,
+) {
+    while let Some(phrase) = out.worker.next_phrase() {
+        sequencer.queue(phrase, out);
+    }
+}
+
+/// Offline (a bounce or freeze): when a phrase the audio thread asked for is due at a bar
+/// line in this block and has not arrived, waits for it, at most [`OFFLINE_WAIT`], so the
+/// bounce holds what real-time playback would (where the worker is always in time). The
+/// only wait on the audio thread, and never in real time.
+fn wait_for_due_phrase<C: ProcessContext<LofiLoom>>(
+    sequencer: &mut Sequencer,
+    transport: &TransportSnapshot,
+    block_samples: u32,
+    out: &mut HostOutput<'_, C>,
+) {
+    if !out.worker.awaiting_answer() || !sequencer.swap_due(transport, block_samples) {
+        return;
+    }
+    let deadline = Instant::now() + OFFLINE_WAIT;
+    while out.worker.awaiting_answer() && Instant::now() < deadline {
+        std::thread::sleep(OFFLINE_POLL);
+        take_phrases(sequencer, out);
     }
 }
 
@@ -186,11 +232,14 @@ impl LofiLoom {
         }
     }
 
-    /// A new instance has nothing to play: give it a fresh seed and ask the worker for a
-    /// phrase, so music is ready by the time the transport starts (main thread, at activation).
-    fn request_first_phrase(&mut self) {
+    /// A new instance has nothing to play: give it a fresh seed, ask the worker for a phrase
+    /// and wait for it (main thread, at activation), so the first `process()` already holds
+    /// it. The worker loads the model first (once per process; later instances share it). The
+    /// wait is bounded by [`FIRST_PHRASE_TIMEOUT`]: a model that is slow or fails to load
+    /// never hangs the host; the status says so and the phrase swaps in when it comes.
+    fn write_first_phrase(&mut self) {
         let session = &self.params.session;
-        if session.get().progression.is_some() || self.sequencer.current().is_some() {
+        if session.read(|s| s.progression.is_some()) || self.sequencer.current().is_some() {
             return;
         }
         let Some(audio) = self.audio.as_mut() else {
@@ -202,7 +251,23 @@ impl LofiLoom {
             knobs: self.params.knobs(),
         };
         // The queue is empty at activation; if not, the next knob move asks again.
-        let _ = audio.request(request);
+        if audio.request(request).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + FIRST_PHRASE_TIMEOUT;
+        while audio.awaiting_answer() && Instant::now() < deadline {
+            match audio.next_phrase() {
+                // The replaced phrases are dropped here, on the main thread.
+                Some(phrase) => drop(self.sequencer.install(phrase)),
+                None => std::thread::sleep(ACTIVATION_POLL),
+            }
+        }
+        if audio.awaiting_answer() {
+            self.status.set_error(Some(format!(
+                "the model is still loading after {} s; the first phrase plays as soon as it is written",
+                FIRST_PHRASE_TIMEOUT.as_secs()
+            )));
+        }
     }
 
     /// Renders the saved session synchronously (main thread) so a reopened project plays its
@@ -272,6 +337,7 @@ impl Plugin for LofiLoom {
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
         self.sample_rate = config.sample_rate as f64;
+        self.offline = config.process_mode == ProcessMode::Offline;
         if self.worker.is_none() {
             match Worker::spawn(
                 self.params.session.clone(),
@@ -290,7 +356,7 @@ impl Plugin for LofiLoom {
             }
         }
         self.install_session();
-        self.request_first_phrase();
+        self.write_first_phrase();
         self.requester.reset(self.control_inputs());
         self.sequencer.request_release();
         true
@@ -325,14 +391,16 @@ impl Plugin for LofiLoom {
                 context,
                 worker: audio,
             };
-            while let Some(phrase) = out.worker.next_phrase() {
-                self.sequencer.queue(phrase, &mut out);
+            take_phrases(&mut self.sequencer, &mut out);
+            if self.offline && !bypassed {
+                wait_for_due_phrase(&mut self.sequencer, &transport, block_samples, &mut out);
             }
             if bypassed {
                 self.sequencer.silence(0, &mut out);
             } else {
                 self.sequencer
                     .set_swap_mode(self.params.swap_at.value().mode());
+                self.sequencer.set_chase(self.params.chase.value());
                 self.sequencer.process(&transport, block_samples, &mut out);
             }
         }

@@ -297,6 +297,10 @@ pub struct LofiParams {
     /// pitches for it.
     #[id = "lock-rhythm"]
     pub lock_rhythm: BoolParam,
+    /// When playback starts, seeks or loops into the middle of a chord, bass or melody note,
+    /// start it there instead of waiting for the next one.
+    #[id = "chase"]
+    pub chase: BoolParam,
 
     /// Seed, progression, history and model choice: what makes a reopened project play the
     /// same notes.
@@ -326,6 +330,7 @@ impl Default for LofiParams {
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             lock_chords: BoolParam::new("Lock chords", false),
             lock_rhythm: BoolParam::new("Lock melody rhythm", false),
+            chase: BoolParam::new("Chase notes", true),
             session: SessionCell::default(),
             editor_size: Mutex::new(EDITOR_SIZE),
         }

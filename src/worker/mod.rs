@@ -138,10 +138,11 @@ struct WorkerState {
     /// never copies or allocates on the audio thread.
     #[allow(clippy::vec_box)]
     pool: Vec<Box<Phrase>>,
-    /// A request not yet served (merged with newer ones while it waits).
-    waiting: Option<Request>,
-    /// A rendered phrase the audio queue had no room for yet.
-    outbox: Option<Box<Phrase>>,
+    /// A request not yet served (merged with newer ones while it waits), and the serial of
+    /// the newest audio-thread request merged into it (0: none, e.g. an editor command).
+    waiting: Option<(Request, u64)>,
+    /// An answer the audio queue had no room for yet.
+    outbox: Option<WorkerToAudio>,
     /// Set when the plugin is dropped.
     shutdown: Arc<AtomicBool>,
 }
@@ -184,20 +185,26 @@ impl WorkerState {
                 knobs,
             } => {
                 self.session.update(|s| s.restore_history(index, &entry));
-                self.waiting = Some(Request {
-                    kind: RequestKind::Perform,
-                    knobs,
-                });
+                self.wait_for(
+                    Request {
+                        kind: RequestKind::Perform,
+                        knobs,
+                    },
+                    0,
+                );
             }
             EditorToWorker::UseModel { dir, knobs } => {
                 self.session.update(|s| {
                     s.model_dir = dir.as_ref().map(|d| d.to_string_lossy().into_owned());
                 });
                 self.build_source(dir.as_deref());
-                self.waiting = Some(Request {
-                    kind: RequestKind::Vary,
-                    knobs,
-                });
+                self.wait_for(
+                    Request {
+                        kind: RequestKind::Vary,
+                        knobs,
+                    },
+                    0,
+                );
             }
         }
     }
@@ -219,17 +226,20 @@ impl WorkerState {
         }
     }
 
+    /// Merges `request` (audio-thread serial `serial`, 0 for none) into the waiting one.
+    fn wait_for(&mut self, request: Request, serial: u64) {
+        self.waiting = Some(match self.waiting {
+            Some((older, older_serial)) => (older.merge(request), older_serial.max(serial)),
+            None => (request, serial),
+        });
+    }
+
     /// Takes everything the audio thread sent: requests merge into the waiting one, retired
     /// phrases go back to the pool (or are freed here, off the audio thread).
     fn receive(&mut self) {
         while let Ok(message) = self.ends.from_audio.pop() {
             match message {
-                AudioToWorker::Write(request) => {
-                    self.waiting = Some(match self.waiting {
-                        Some(older) => older.merge(request),
-                        None => request,
-                    });
-                }
+                AudioToWorker::Write { request, serial } => self.wait_for(request, serial),
                 AudioToWorker::Retired(phrase) => {
                     if self.pool.len() < POOL_PHRASES {
                         self.pool.push(phrase);
@@ -240,19 +250,24 @@ impl WorkerState {
     }
 
     fn flush_outbox(&mut self) {
-        if let Some(phrase) = self.outbox.take() {
-            if let Err(rtrb::PushError::Full(WorkerToAudio::Phrase(phrase))) =
-                self.ends.to_audio.push(WorkerToAudio::Phrase(phrase))
-            {
-                self.outbox = Some(phrase);
+        if let Some(message) = self.outbox.take() {
+            if let Err(rtrb::PushError::Full(message)) = self.ends.to_audio.push(message) {
+                self.outbox = Some(message);
             }
         }
     }
 
-    /// Serves one request; if no pooled phrase is free it waits for one to come back.
-    fn serve(&mut self, request: Request) {
+    /// Sends an answer to the audio thread (held in the outbox while its queue is full).
+    fn answer(&mut self, message: WorkerToAudio) {
+        self.outbox = Some(message);
+        self.flush_outbox();
+    }
+
+    /// Serves one request and answers it: with a phrase, or with word that nothing changed.
+    /// If no pooled phrase is free it waits for one to come back.
+    fn serve(&mut self, (request, serial): (Request, u64)) {
         let Some(mut phrase) = self.pool.pop() else {
-            self.waiting = Some(request);
+            self.waiting = Some((request, serial));
             return;
         };
         let started = std::time::Instant::now();
@@ -278,6 +293,7 @@ impl WorkerState {
                     self.status
                         .set_error(Some(format!("could not write a new phrase: {message}")));
                     self.pool.push(phrase);
+                    self.answer(WorkerToAudio::Unchanged { answers: serial });
                     return;
                 }
             }
@@ -295,12 +311,15 @@ impl WorkerState {
                 }
             });
             publish_view(&self.views, &session, &request.knobs, &mut phrase);
-            self.outbox = Some(phrase);
-            self.flush_outbox();
+            self.answer(WorkerToAudio::Phrase {
+                phrase,
+                answers: serial,
+            });
             let elapsed_us = started.elapsed().as_micros().min(u64::MAX as u128) as u64;
             self.status.record_phrase(elapsed_us);
         } else {
             self.pool.push(phrase);
+            self.answer(WorkerToAudio::Unchanged { answers: serial });
         }
     }
 }

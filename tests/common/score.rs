@@ -92,9 +92,14 @@ pub const SCORE: [ScoreNote; 17] = [
 ];
 
 /// The parameters of the test state, in nice-plug's saved form (`ParamValue` is serde
-/// `snake_case`: `{"f32":x}`, `{"i32":n}`, `{"bool":b}`, `{"string":"enum id"}`). All twenty, so
+/// `snake_case`: `{"f32":x}`, `{"i32":n}`, `{"bool":b}`, `{"string":"enum id"}`). All of them, so
 /// a saved state can be compared whole.
 pub fn test_params() -> Value {
+    params_with(false)
+}
+
+/// [`test_params`] with Chase notes `chase`.
+pub fn params_with(chase: bool) -> Value {
     json!({
         "energy": {"f32": 0.5},
         "valence": {"f32": 0.5},
@@ -118,6 +123,7 @@ pub fn test_params() -> Value {
         "bypass": {"bool": false},
         "lock-chords": {"bool": false},
         "lock-rhythm": {"bool": false},
+        "chase": {"bool": chase},
     })
 }
 
@@ -127,9 +133,14 @@ pub fn test_params() -> Value {
 /// [`json_string`] of a session: the form these tests load, so old projects keep loading);
 /// this build stores the session object itself (see [`parse_saved`]).
 pub fn state_bytes(session_field: &str) -> Vec<u8> {
+    state_bytes_with(session_field, test_params())
+}
+
+/// [`state_bytes`] with other parameters.
+pub fn state_bytes_with(session_field: &str, params: Value) -> Vec<u8> {
     let state = json!({
         "version": env!("CARGO_PKG_VERSION"),
-        "params": test_params(),
+        "params": params,
         "fields": {"session": session_field},
     });
     length_prefixed(&serde_json::to_vec(&state).expect("a JSON value serialises"))
@@ -236,10 +247,18 @@ pub struct Heard {
 }
 
 /// What the score must sound like over `segments`: within a segment every note whose onset is
-/// at or after the segment start plays at `start + ceil(Δbeats × spb)` (notes begun before a
-/// start, seek or loop jump are not chased), at equal samples note-offs first then by channel
-/// and key; at the segment's end everything still sounding is released, by channel and key.
+/// at or after the segment start plays at `start + ceil(Δbeats × spb)`; with `chase`, a note
+/// begun before a start, seek or loop jump and still sounding there starts on the segment's
+/// first sample (every such note of this score has at least an eighth left, the melody's
+/// threshold: segments start on half-beats and notes end on them). At equal samples note-offs
+/// come first, then by channel and key; at the segment's end everything still sounding is
+/// released, by channel and key.
+/// [`expected_with`] without chasing, as [`test_params`] sets.
 pub fn expected(segments: &[Segment], clock: Clock) -> Vec<Heard> {
+    expected_with(segments, clock, false)
+}
+
+pub fn expected_with(segments: &[Segment], clock: Clock, chase: bool) -> Vec<Heard> {
     let mut out = Vec::new();
     for seg in segments {
         let end = seg
@@ -255,7 +274,12 @@ pub fn expected(segments: &[Segment], clock: Clock) -> Vec<Heard> {
                 break;
             }
             for n in SCORE {
-                let on_hb = base + n.start_hb;
+                let mut on_hb = base + n.start_hb;
+                let off_hb = base + n.end_hb;
+                if chase && on_hb < seg.start_hb && off_hb > seg.start_hb {
+                    // Chased: heard from the segment's first sample.
+                    on_hb = seg.start_hb;
+                }
                 if on_hb < seg.start_hb || at(on_hb) >= end {
                     continue;
                 }

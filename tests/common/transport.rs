@@ -7,11 +7,13 @@
 #![allow(dead_code)]
 
 use super::host::{pump_main_thread, set_role, TestHost, ThreadRole};
-use clack_host::events::event_types::{TransportEvent, TransportFlags};
+use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
 use clack_host::events::spaces::CoreEventSpace;
+use clack_host::events::Pckn;
 use clack_host::events::{EventFlags, EventHeader};
 use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
+use std::time::{Duration, Instant};
 
 /// Block sizes the simulated host cycles through, in samples.
 pub const BLOCK_CYCLE: [u32; 7] = [1, 37, 64, 512, 1000, 4096, 8192];
@@ -40,6 +42,11 @@ impl Clock {
         let den = 2 * i128::from(self.bpm);
         assert!(den < 10_000, "tempo too fine for the 1e-4 margin");
         u64::try_from((num + den - 1) / den).expect("fits")
+    }
+
+    /// How long `samples` last in real time.
+    pub fn duration(self, samples: u64) -> Duration {
+        Duration::from_secs_f64(samples as f64 / f64::from(self.rate))
     }
 
     /// The song position `samples_after` samples after half-beat `hb`, as CLAP fixed-point beats
@@ -200,6 +207,11 @@ pub struct Driver<'p> {
     pub out_events: EventBuffer,
     /// What happened.
     pub record: Record,
+    /// Parameter changes (CLAP id, value) sent at the start of the next block.
+    pub param_changes: Vec<(ClapId, f64)>,
+    /// When set, blocks are paced to the wall clock from this instant, as a DAW playing in
+    /// real time does; otherwise they run as fast as possible (an offline render).
+    pub paced_from: Option<Instant>,
 }
 
 impl<'p> Driver<'p> {
@@ -221,7 +233,19 @@ impl<'p> Driver<'p> {
             in_events: EventBuffer::with_capacity(4),
             out_events: EventBuffer::with_capacity(1024),
             record: Record::default(),
+            param_changes: Vec::new(),
+            paced_from: None,
         }
+    }
+
+    /// Paces the following blocks to the wall clock (real-time playback).
+    pub fn pace(&mut self) {
+        self.paced_from = Some(Instant::now() - self.clock.duration(self.now));
+    }
+
+    /// Sets a parameter (its CLAP value) at the start of the next block, as host automation.
+    pub fn set_param(&mut self, id: ClapId, value: f64) {
+        self.param_changes.push((id, value));
     }
 
     /// Ends the current segment, if playing, at the current sample.
@@ -370,6 +394,10 @@ impl<'p> Driver<'p> {
         self.left[..n].fill(0.25);
         self.right[..n].fill(0.25);
         self.in_events.clear();
+        for (id, value) in self.param_changes.drain(..) {
+            self.in_events
+                .push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
+        }
         if let Some(event) = &mid_block {
             self.in_events.push(event);
         }
@@ -428,6 +456,12 @@ impl<'p> Driver<'p> {
             other_events,
         });
         self.now += u64::from(len);
+        if let Some(start) = self.paced_from {
+            let due = start + self.clock.duration(self.now);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
     }
 
     /// The next block size of the cycle.
@@ -468,6 +502,17 @@ pub fn play(
     clock: Clock,
     script: impl FnOnce(&mut Driver) + Send,
 ) -> Record {
+    play_after(instance, clock, |_| {}, script)
+}
+
+/// [`play`], running `activated` on the main thread between activation and processing (to
+/// save the state an instance has right after activation, say).
+pub fn play_after(
+    instance: &mut PluginInstance<TestHost>,
+    clock: Clock,
+    activated: impl FnOnce(&mut PluginInstance<TestHost>),
+    script: impl FnOnce(&mut Driver) + Send,
+) -> Record {
     let config = PluginAudioConfiguration {
         sample_rate: f64::from(clock.rate),
         min_frames_count: 1,
@@ -476,6 +521,7 @@ pub fn play(
     let stopped = instance
         .activate(|_, _| (), config)
         .expect("the plugin activates");
+    activated(instance);
     let (stopped, record) = std::thread::scope(|s| {
         s.spawn(move || {
             set_role(ThreadRole::Audio);
