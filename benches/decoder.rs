@@ -200,7 +200,7 @@ fn main() {
             };
             let start = Instant::now();
             match g.generate(black_box(&params)) {
-                Ok(p) => render_into(&p, &settings, &mut phrase),
+                Ok(p) => render_into(&p, None, &settings, &mut phrase),
                 Err(_) => failures += 1,
             }
             let elapsed = start.elapsed();

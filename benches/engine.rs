@@ -174,6 +174,7 @@ fn bench_render() {
         humanize_pct: 25.0,
         ..RenderSettings::neutral()
     };
+    let groove = lofi_loom::music::drums::write_groove(7, 0.5, 8);
     let mut phrase = Phrase::new(8);
     let times: Vec<_> = (0..20_000)
         .map(|i| {
@@ -182,13 +183,18 @@ fn bench_render() {
                 ..settings
             };
             let start = Instant::now();
-            render_into(black_box(&progression), &settings, &mut phrase);
+            render_into(
+                black_box(&progression),
+                Some(&groove),
+                &settings,
+                &mut phrase,
+            );
             start.elapsed()
         })
         .collect();
     let med = median(times);
     println!(
-        "render 8-bar phrase (worker)              median {:>8.3} µs ({} notes)",
+        "render 8-bar phrase with drums (worker)   median {:>8.3} µs ({} notes)",
         med.as_secs_f64() * 1e6,
         phrase.notes().len()
     );

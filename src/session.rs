@@ -9,6 +9,7 @@
 //! only; the audio thread never touches it.
 
 use crate::bridge::lock;
+use crate::music::drums::Groove;
 use crate::music::progression::Progression;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,8 +17,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Version of the session format written by this build. Version 1 (seed and progression only)
-/// is still read: it has an empty history and the embedded model.
-pub const SESSION_VERSION: u32 = 2;
+/// is still read: it has an empty history and the embedded model; version 2 adds those, and
+/// version 3 the drum groove. A session without a groove plays no drums until a new phrase
+/// is written, so a reopened older project plays exactly what it did.
+pub const SESSION_VERSION: u32 = 3;
 
 /// How many generated phrases the history keeps.
 pub const HISTORY_LEN: usize = 32;
@@ -33,6 +36,12 @@ pub struct HistoryEntry {
     pub energy: f32,
     /// Valence knob when it was written.
     pub valence: f32,
+    /// Its drum groove (None: no drums, as in sessions saved before version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groove: Option<Groove>,
+    /// The seed its groove was written with, when not [`HistoryEntry::seed`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groove_seed: Option<u64>,
 }
 
 /// Seed and progression of the phrase being played, the history, and the model choice.
@@ -44,6 +53,13 @@ pub struct Session {
     pub seed: u64,
     /// The progression being played, if one was loaded or generated.
     pub progression: Option<Progression>,
+    /// The drum groove being played (None: no drums).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groove: Option<Groove>,
+    /// The seed the groove is written with, when it is not [`Session::seed`] (after "Drums
+    /// only" or with Lock drums).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groove_seed: Option<u64>,
     /// The last generated phrases, oldest first, at most [`HISTORY_LEN`].
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
@@ -61,6 +77,8 @@ impl Default for Session {
             version: SESSION_VERSION,
             seed: 1,
             progression: None,
+            groove: None,
+            groove_seed: None,
             history: Vec::new(),
             history_pos: None,
             model_dir: None,
@@ -142,6 +160,13 @@ impl Session {
         };
         self.seed = entry.seed;
         self.progression = Some(entry.progression.clone());
+        self.groove = entry.groove.clone();
+        self.groove_seed = entry.groove_seed;
+    }
+
+    /// The seed the groove is written with.
+    pub fn groove_seed(&self) -> u64 {
+        self.groove_seed.unwrap_or(self.seed)
     }
 
     /// Records a variation of the playing phrase (same seed, knobs moved): while the newest
@@ -282,12 +307,16 @@ mod tests {
             },
             energy: 0.25,
             valence: 0.75,
+            groove: None,
+            groove_seed: None,
         });
         s.push_history(HistoryEntry {
             seed: 42,
             progression,
             energy: 0.5,
             valence: 0.5,
+            groove: None,
+            groove_seed: None,
         });
         s
     }

@@ -80,14 +80,15 @@ fn render_ok(args: &[&str]) -> Vec<u8> {
     std::fs::read(&out).expect("the output file")
 }
 
-/// Swing and humanize off: the notes the hand-derived tests expect sit exactly on the grid
-/// (the command line, like the plugin, defaults to swing 20 and humanize 25).
-const STRAIGHT: [&str; 4] = ["--swing", "0", "--humanize", "0"];
+/// Swing and humanize off, and no drums: the hand-derived tests expect chords, bass and melody
+/// exactly on the grid (the command line, like the plugin, defaults to swing 20, humanize 25
+/// and drums written from the seed).
+const BY_HAND: [&str; 5] = ["--swing", "0", "--humanize", "0", "--no-drums"];
 
-/// [`render_ok`] with [`STRAIGHT`] timing.
-fn render_straight(args: &[&str]) -> Vec<u8> {
+/// [`render_ok`] as the hand-derived tests need it ([`BY_HAND`]).
+fn render_by_hand(args: &[&str]) -> Vec<u8> {
     let mut all = args.to_vec();
-    all.extend_from_slice(&STRAIGHT);
+    all.extend_from_slice(&BY_HAND);
     render_ok(&all)
 }
 
@@ -241,10 +242,7 @@ const II_V_I_MELODY: [(u64, u8); 11] = [
 
 #[test]
 fn ii_v_i_renders_exactly_the_hand_derived_notes() {
-    let midi = parse(&render_straight(&[
-        "--progression",
-        &fixture("ii-v-i.json"),
-    ]));
+    let midi = parse(&render_by_hand(&["--progression", &fixture("ii-v-i.json")]));
     assert_eq!(midi.ppq, 960);
     assert_eq!(midi.names, ["Lofi Loom", "Chords", "Bass", "Melody"]);
     // The file's bpm (75): 60 000 000 / 75 µs per quarter; 4/4 is (4, 2^2).
@@ -362,6 +360,7 @@ fn cli_writes_what_the_sequencer_plays_in_a_48k_host() {
         "0.8",
         "--time-sig",
         "3/4",
+        "--no-drums",
     ];
     let midi = parse(&render_ok(&args));
     // 8 bars of 3/4 at 960 PPQ.
@@ -390,7 +389,7 @@ fn cli_writes_what_the_sequencer_plays_in_a_48k_host() {
 
 #[test]
 fn time_signature_ppq_tempo_and_loops() {
-    let midi = parse(&render_straight(&[
+    let midi = parse(&render_by_hand(&[
         "--progression",
         &fixture("ii-v-i.json"),
         "--time-sig",
@@ -433,7 +432,7 @@ fn time_signature_ppq_tempo_and_loops() {
 
 #[test]
 fn lofi_loom_json_with_its_own_bpm_and_holds() {
-    let midi = parse(&render_straight(&["-p", &fixture("own-format.json")]));
+    let midi = parse(&render_by_hand(&["-p", &fixture("own-format.json")]));
     // bpm 70: 857 142.86 µs, rounded.
     assert_eq!(tempo(&midi), 857_143);
     assert_eq!(midi.ends, [3840; 4]);
@@ -464,7 +463,7 @@ fn lofi_loom_json_with_its_own_bpm_and_holds() {
 
 #[test]
 fn a_file_without_bpm_plays_at_80_and_high_keys_sit_an_octave_lower() {
-    let midi = parse(&render_straight(&["-p", &fixture("g-major-no-bpm.json")]));
+    let midi = parse(&render_by_hand(&["-p", &fixture("g-major-no-bpm.json")]));
     assert_eq!(tempo(&midi), 750_000);
     // G (key 8 = pitch class 7) is above F#: tonic 48 + 7 = 55. Degrees 1, 8 (the octave)
     // and, in the chordless bar 2, 5 (D4).
@@ -480,7 +479,7 @@ fn a_file_without_bpm_plays_at_80_and_high_keys_sit_an_octave_lower() {
 #[test]
 fn energy_sets_the_velocity_of_each_part() {
     let velocities = |energy: &str| {
-        let midi = parse(&render_straight(&[
+        let midi = parse(&render_by_hand(&[
             "-p",
             &fixture("ii-v-i.json"),
             "--energy",
@@ -504,6 +503,7 @@ fn channels_and_muted_parts_shape_the_tracks() {
         "--channels",
         "5,5,10",
         "--no-melody",
+        "--no-drums",
     ]));
     assert_eq!(midi.names, ["Lofi Loom", "Chords + Bass"]);
     let merged = notes(&midi.events[1]);
@@ -516,6 +516,7 @@ fn channels_and_muted_parts_shape_the_tracks() {
         "16,1,2",
         "--no-chords",
         "--no-bass",
+        "--no-drums",
     ]));
     assert_eq!(midi.names, ["Lofi Loom", "Melody"]);
     assert!(midi.events[1].iter().all(|e| e.4 == 1));
@@ -524,6 +525,7 @@ fn channels_and_muted_parts_shape_the_tracks() {
         &fixture("ii-v-i.json"),
         "--channels",
         "16,1,2",
+        "--no-drums",
     ]));
     // Tracks go by part, whatever the channel numbers.
     assert_eq!(midi.names, ["Lofi Loom", "Chords", "Bass", "Melody"]);
@@ -564,6 +566,7 @@ fn summary_line_counts_notes_per_part() {
         "--loops",
         "2",
         "--no-bass",
+        "--no-drums",
     ]);
     assert_eq!(run.code, 0);
     assert_eq!(run.stdout, "");
@@ -571,7 +574,7 @@ fn summary_line_counts_notes_per_part() {
         run.stderr,
         format!(
             "lofi-loom: wrote {out}: 8 bars (4-bar phrase x 2) at 75 BPM in 4/4 (25.6 s), \
-             960 PPQ; chords 32 notes, bass off, melody 22 notes\n"
+             960 PPQ; chords 32 notes, bass off, melody 22 notes, drums off\n"
         )
     );
 }
@@ -890,11 +893,8 @@ fn the_editor_export_writes_the_same_bytes_as_render() {
         humanize_pct: 40.0,
         ..Knobs::default()
     };
-    ends.request(Request {
-        kind: RequestKind::Vary,
-        knobs,
-    })
-    .expect("request");
+    ends.request(Request::new(RequestKind::Vary, knobs))
+        .expect("request");
     let started = Instant::now();
     let phrase = loop {
         if let Some(p) = ends.next_phrase() {
@@ -969,11 +969,8 @@ fn render_with_only_seed_and_knobs_writes_what_a_fresh_plugin_plays() {
         valence: 0.7,
         ..Knobs::default()
     };
-    ends.request(Request {
-        kind: RequestKind::Vary,
-        knobs,
-    })
-    .expect("request");
+    ends.request(Request::new(RequestKind::Vary, knobs))
+        .expect("request");
     let started = Instant::now();
     let phrase = loop {
         if let Some(p) = ends.next_phrase() {
@@ -991,4 +988,13 @@ fn render_with_only_seed_and_knobs_writes_what_a_fresh_plugin_plays() {
     // eighth grid (960 PPQ: multiples of 480 ticks).
     let midi = parse(&cli);
     assert!(notes(&midi.events[3]).iter().any(|n| n.0 % 480 != 0));
+    // And the drums are written with the phrase: a Drums track on channel 10 (index 9), with
+    // a kick (General MIDI 36) on the first beat of bar 1.
+    assert_eq!(
+        midi.names,
+        ["Lofi Loom", "Chords", "Bass", "Melody", "Drums"]
+    );
+    let drums = notes(&midi.events[4]);
+    assert!(!drums.is_empty() && drums.iter().all(|n| n.4 == 9));
+    assert!(drums.iter().any(|n| n.0 < 60 && n.2 == 36), "{drums:?}");
 }

@@ -314,6 +314,8 @@ fn golden_render_settings(params: &GenerateParams) -> RenderSettings {
         chords: part(0),
         bass: part(1),
         melody: part(2),
+        // The golden notes hold chords, bass and melody: `render` plays no drums.
+        ..RenderSettings::neutral()
     }
 }
 

@@ -10,7 +10,7 @@ use lofi_loom::music::phrase::{Note, Part, Phrase};
 use proptest::prelude::*;
 
 fn arb_phrase() -> impl Strategy<Value = Phrase> {
-    let part = prop::sample::select(vec![Part::Chords, Part::Bass, Part::Melody]);
+    let part = prop::sample::select(vec![Part::Chords, Part::Bass, Part::Melody, Part::Drums]);
     let note = (0u32..64, 0.0f64..0.2, 1u32..24, 30u8..96, 0u8..4, part);
     (
         prop::sample::select(vec![1u32, 2, 4, 8]),

@@ -30,6 +30,8 @@ pub struct ControlInputs {
     pub knobs: Knobs,
     /// The Regenerate switch (any flip regenerates).
     pub regenerate: bool,
+    /// The Drums only switch (any flip writes a new groove and keeps the rest).
+    pub regenerate_drums: bool,
     /// When new phrases are written without pressing Regenerate.
     pub regenerate_mode: RegenerateMode,
     /// How many sessions the host has restored.
@@ -45,6 +47,8 @@ pub struct Requester {
     last: Option<ControlInputs>,
     /// What has changed and not been sent yet.
     dirty: Option<RequestKind>,
+    /// Whether a new groove was asked for and not sent yet.
+    dirty_groove: bool,
     /// Samples since the last request was sent.
     since_sent_samples: f64,
 }
@@ -55,6 +59,7 @@ impl Requester {
     pub fn reset(&mut self, inputs: ControlInputs) {
         self.last = Some(inputs);
         self.dirty = None;
+        self.dirty_groove = false;
         self.since_sent_samples = f64::INFINITY;
     }
 
@@ -67,7 +72,11 @@ impl Requester {
     ) -> Option<Request> {
         self.since_sent_samples += block_samples as f64;
         let last = self.last.replace(inputs)?;
-        let urgent = Self::urgent_change(&last, &inputs);
+        let mut urgent = Self::urgent_change(&last, &inputs);
+        if inputs.regenerate_drums != last.regenerate_drums {
+            self.dirty_groove = true;
+            urgent = urgent.or(Some(RequestKind::Perform));
+        }
         if let Some(kind) = urgent.or_else(|| Self::knob_change(&last, &inputs)) {
             self.dirty = self.dirty.max(Some(kind));
         }
@@ -78,15 +87,17 @@ impl Requester {
         }
         self.dirty = None;
         self.since_sent_samples = 0.0;
+        let new_groove = std::mem::take(&mut self.dirty_groove);
         Some(Request {
-            kind,
-            knobs: inputs.knobs,
+            new_groove,
+            ..Request::new(kind, inputs.knobs)
         })
     }
 
     /// Puts back a request the queue had no room for; it goes out with the next tick.
     pub fn put_back(&mut self, request: Request) {
         self.dirty = self.dirty.max(Some(request.kind));
+        self.dirty_groove |= request.new_groove;
         self.since_sent_samples = f64::INFINITY;
     }
 
@@ -112,6 +123,7 @@ impl Requester {
         let same_but_locks = Knobs {
             lock_chords: b.lock_chords,
             lock_rhythm: b.lock_rhythm,
+            lock_drums: b.lock_drums,
             ..*a
         } == *b;
         if same_but_locks {
@@ -135,6 +147,7 @@ mod tests {
         ControlInputs {
             knobs: Knobs::default(),
             regenerate: false,
+            regenerate_drums: false,
             regenerate_mode: RegenerateMode::Manual,
             restored: 0,
             phrase_loop: Some(0),
@@ -260,5 +273,43 @@ mod tests {
         assert_eq!(q.kind, RequestKind::Perform);
         r.put_back(q);
         assert_eq!(r.tick(now, 64, RATE), Some(q));
+    }
+
+    #[test]
+    fn drums_only_asks_for_a_new_groove_at_once_and_merges_into_what_is_dirty() {
+        let mut r = Requester::default();
+        r.reset(inputs());
+        let flipped = ControlInputs {
+            regenerate_drums: true,
+            ..inputs()
+        };
+        let q = r.tick(flipped, 64, RATE).expect("a request at once");
+        assert_eq!((q.kind, q.new_groove), (RequestKind::Perform, true));
+        // Nothing more until the next flip; a refused push keeps the new groove.
+        assert_eq!(r.tick(flipped, 64, RATE), None);
+        r.put_back(q);
+        let again = r.tick(flipped, 64, RATE).expect("retried");
+        assert!(again.new_groove);
+        // A knob move that follows is a plain variation: the groove seed stays.
+        let mut moved = flipped;
+        moved.regenerate_mode = RegenerateMode::KnobMoves;
+        moved.knobs.energy = 0.8;
+        let mut got = None;
+        for _ in 0..100 {
+            got = got.or(r.tick(moved, 64, RATE));
+        }
+        let got = got.expect("a variation");
+        assert_eq!((got.kind, got.new_groove), (RequestKind::Vary, false));
+    }
+
+    #[test]
+    fn switching_lock_drums_asks_for_nothing() {
+        let mut r = Requester::default();
+        r.reset(inputs());
+        let mut now = inputs();
+        now.knobs.lock_drums = true;
+        for _ in 0..10 {
+            assert_eq!(r.tick(now, 64, RATE), None);
+        }
     }
 }

@@ -488,6 +488,8 @@ impl Sequencer {
             let min_left = match n.part {
                 Part::Chords | Part::Bass => CHASE_MIN_BEATS,
                 Part::Melody => CHASE_MELODY_MIN_BEATS,
+                // A drum hit started late is a different hit: never chased.
+                Part::Drums => continue,
             };
             let left = n.start_beats + n.len_beats - start_beats;
             if n.start_beats <= cursor_beats && left >= min_left - 1e-9 {

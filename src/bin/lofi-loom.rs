@@ -19,6 +19,7 @@
 
 use lofi_loom::decoder;
 use lofi_loom::midi::export::{self, ExportSettings};
+use lofi_loom::music::drums::{Groove, KitMap};
 use lofi_loom::music::knobs::{self, KnobRange, Knobs};
 use lofi_loom::music::phrase::{Part, Phrase};
 use lofi_loom::music::progression::{Mode, Progression, MAX_BARS};
@@ -84,7 +85,8 @@ The model (without --progression):
                             of the probability (1 = off) [default: 1]
       --model <DIR>         Use the model in this folder (lofi_loom_bar.onnx,
                             lofi_loom_mode.onnx, lofi_loom_model.json) instead of the built-in one
-      --json                Also print the progression's tokens as JSON to stdout
+      --json                Also print the progression's tokens, and the drum groove as
+                            \"drums\", as JSON to stdout
       --energy and --seed below steer it too; --bars is the length it writes [default: 4]
   Every default is what a fresh Lofi Loom plugin plays, so the same seed and knobs give the
   plugin's phrase.
@@ -102,14 +104,21 @@ Feel:
       --swing <PCT>         Delay of off-beat eighths, 0-60 % of an eighth [default: 20]
       --humanize <PCT>      Timing and velocity jitter and chord strum, 0-100 [default: 25]
       --seed <N>            The seed: the same seed gives the same file [default: 0]
-      --energy <X>          0-1: how busy the model writes, and velocities (melody 64-112,
-                            chords 56-104, bass 60-108) [default: 0.5]
+      --energy <X>          0-1: how busy the model and the drums write, and velocities
+                            (melody 64-112, chords 56-104, bass 60-108) [default: 0.5]
+      --lazy <PCT>          0-100: the snare lays back and the hats push ahead (at 100: 1/24
+                            and 1/96 beat) [default: 30]
 
 Parts:
-      --channels <C,B,M>    MIDI channels 1-16 of chords, bass and melody [default: 1,2,3]
+      --channels <C,B,M[,D]>
+                            MIDI channels 1-16 of chords, bass, melody and drums
+                            [default: 1,2,3,10]
+      --kit <MAP>           Drum keys: gm (General MIDI: kick 36, snare 38, closed hat 42, ...)
+                            or chromatic (36, 37, 38, ... from C1) [default: gm]
       --no-chords           Leave the chords out
       --no-bass             Leave the bass out
       --no-melody           Leave the melody out
+      --no-drums            Leave the drums out
 
   -h, --help                Print this help
 
@@ -175,11 +184,14 @@ fn render_command(args: &RenderArgs) -> Result<(), CliError> {
             )
         }
     };
+    // Drums are written from the seed, as a fresh plugin writes them with a new phrase.
+    let groove = compose::write_groove(&knobs, args.performance.seed);
     if args.generator.json {
-        print_out(&format!("{}\n", progression.to_json()))?;
+        print_out(&format!("{}\n", tokens_json(&progression, &groove)))?;
     }
     let mut phrase = Phrase::new(MAX_BARS as u32);
-    compose::render_phrase(&progression, &knobs, args.performance.seed, &mut phrase);
+    let seed = args.performance.seed;
+    compose::render_phrase(&progression, Some(&groove), &knobs, seed, &mut phrase);
     let export = args.output.export_settings(file_bpm);
     let bytes = export::midi_file(&phrase, &export);
     let path = &args.output_path;
@@ -208,6 +220,16 @@ fn generate(options: &GeneratorOptions, knobs: &Knobs, seed: u64) -> Result<Prog
     compose::write_progression(&mut source, knobs, seed, None)
         .map_err(failed)?
         .ok_or_else(|| failed("it wrote nothing".to_owned()))
+}
+
+/// The progression's tokens as Lofi Loom's JSON, with the groove beside them as `"drums"` (a
+/// progression reader ignores that field).
+fn tokens_json(progression: &Progression, groove: &Groove) -> String {
+    let mut value = serde_json::to_value(progression).unwrap_or(serde_json::Value::Null);
+    if let (Some(map), Ok(drums)) = (value.as_object_mut(), serde_json::to_value(groove)) {
+        map.insert("drums".to_owned(), drums);
+    }
+    value.to_string()
 }
 
 /// Reads a progression file (either JSON form) and its `bpm` field, if it has one.
@@ -263,6 +285,7 @@ fn summary(phrase: &Phrase, knobs: &Knobs, export: &ExportSettings, path: &Path)
         (Part::Chords, knobs.chords),
         (Part::Bass, knobs.bass),
         (Part::Melody, knobs.melody),
+        (Part::Drums, knobs.drums),
     ]
     .into_iter()
     .map(|(part, settings)| {
@@ -785,30 +808,62 @@ impl PerformanceOptions {
                 self.seed = args.parsed(|_: &u64| true, "a whole number 0-18446744073709551615")?
             }
             "--energy" => k.energy = args.knob(knobs::ENERGY)?,
+            "--lazy" => k.lazy_pct = args.knob(knobs::LAZY_PCT)?,
+            "--kit" => {
+                k.kit = args
+                    .parsed(
+                        |_: &KitArg| true,
+                        "gm (General MIDI) or chromatic (from C1)",
+                    )?
+                    .0
+            }
             "--channels" => {
-                let [chords, bass, melody] = parse_channels(args)?;
-                (k.chords.channel, k.bass.channel, k.melody.channel) = (chords, bass, melody);
+                let channels = parse_channels(args)?;
+                let parts = [&mut k.chords, &mut k.bass, &mut k.melody, &mut k.drums];
+                for (part, channel) in parts.into_iter().zip(channels) {
+                    part.channel = channel;
+                }
             }
             "--no-chords" => k.chords.enabled = false,
             "--no-bass" => k.bass.enabled = false,
             "--no-melody" => k.melody.enabled = false,
+            "--no-drums" => k.drums.enabled = false,
             _ => return Ok(false),
         }
         Ok(true)
     }
 }
 
-/// `--channels C,B,M`: three user channels 1–16, returned 0-based.
-fn parse_channels(args: &mut OptionArgs) -> Result<[u8; 3], CliError> {
+/// `--channels C,B,M[,D]`: user channels 1–16 of chords, bass, melody and (optionally) drums,
+/// returned 0-based.
+fn parse_channels(args: &mut OptionArgs) -> Result<Vec<u8>, CliError> {
     let (lo, hi) = knobs::CHANNELS;
-    let expected = format!("three channels {lo}-{hi} for chords, bass and melody (e.g. 1,2,3)");
+    let expected = format!(
+        "three or four channels {lo}-{hi} for chords, bass, melody and drums (e.g. 1,2,3,10)"
+    );
     let text = args.value()?;
-    let channels: Vec<Option<u8>> = text
+    let channels: Option<Vec<u8>> = text
         .split(',')
         .map(|c| c.trim().parse().ok().filter(|c| (lo..=hi).contains(c)))
+        .map(|c: Option<u8>| c.map(|c| c - 1))
         .collect();
-    match channels[..] {
-        [Some(c), Some(b), Some(m)] => Ok([c - 1, b - 1, m - 1]),
+    match channels {
+        Some(c) if (3..=4).contains(&c.len()) => Ok(c),
         _ => Err(args.bad_value(&text, &expected)),
+    }
+}
+
+/// `--kit`'s value.
+struct KitArg(KitMap);
+
+impl FromStr for KitArg {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<KitArg, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "gm" | "general-midi" => Ok(KitArg(KitMap::GeneralMidi)),
+            "chromatic" => Ok(KitArg(KitMap::Chromatic)),
+            _ => Err(()),
+        }
     }
 }

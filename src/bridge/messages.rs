@@ -57,14 +57,27 @@ pub struct Request {
     pub kind: RequestKind,
     /// Parameter values at the time of the request.
     pub knobs: Knobs,
+    /// Also write a new drum groove with the next groove seed ("Drums only").
+    pub new_groove: bool,
 }
 
 impl Request {
-    /// Two requests waiting together become one: the newest knobs, the larger kind.
+    /// A request of `kind` with `knobs`, keeping the groove seed.
+    pub fn new(kind: RequestKind, knobs: Knobs) -> Request {
+        Request {
+            kind,
+            knobs,
+            new_groove: false,
+        }
+    }
+
+    /// Two requests waiting together become one: the newest knobs, the larger kind, and a new
+    /// groove if either asked for one.
     pub fn merge(self, newer: Request) -> Request {
         Request {
             kind: self.kind.max(newer.kind),
             knobs: newer.knobs,
+            new_groove: self.new_groove || newer.new_groove,
         }
     }
 }
@@ -215,10 +228,7 @@ mod tests {
     use super::*;
 
     fn request() -> Request {
-        Request {
-            kind: RequestKind::Vary,
-            knobs: Knobs::default(),
-        }
+        Request::new(RequestKind::Vary, Knobs::default())
     }
 
     #[test]

@@ -305,6 +305,8 @@ mod tests {
             },
             energy: 0.5,
             valence: 0.5,
+            groove: None,
+            groove_seed: None,
         };
         for dir in ["a", "b", "c"] {
             views.send(EditorToWorker::UseModel {

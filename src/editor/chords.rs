@@ -85,6 +85,7 @@ pub(super) fn chord_card(ui: &mut Ui, snap: &Snapshot) {
 fn legend(ui: &mut Ui) {
     ui.with_layout(EguiLayout::right_to_left(Align::Center), |ui| {
         for (part, name) in [
+            (Part::Drums, "Drums"),
             (Part::Melody, "Melody"),
             (Part::Bass, "Bass"),
             (Part::Chords, "Chords"),

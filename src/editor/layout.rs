@@ -14,9 +14,9 @@
 use egui::{pos2, vec2, Rect, Vec2};
 
 /// The window's size when first opened (saved with the project after a resize).
-pub const EDITOR_SIZE: (u32, u32) = (900, 620);
+pub const EDITOR_SIZE: (u32, u32) = (900, 660);
 /// Smallest window the layout is made for.
-pub const MIN_SIZE: (f32, f32) = (800.0, 580.0);
+pub const MIN_SIZE: (f32, f32) = (800.0, 620.0);
 /// Outer margin.
 pub const MARGIN: f32 = 14.0;
 /// Gap between cards.
@@ -32,7 +32,7 @@ pub const MOOD_HEIGHT: f32 = 350.0;
 /// Height of the chord card.
 pub const CHORDS_HEIGHT: f32 = 92.0;
 /// Height of the shape card (the other settings).
-pub const SHAPE_HEIGHT: f32 = 168.0;
+pub const SHAPE_HEIGHT: f32 = 208.0;
 
 /// The Regenerate button, in logical points from the window's top-left corner. Anchored to
 /// the top-left, so it is here at every window size.
@@ -105,14 +105,14 @@ mod tests {
     fn the_default_window_fits_every_region() {
         let (w, h) = EDITOR_SIZE;
         let l = Layout::new(vec2(w as f32, h as f32));
-        // 620 high: status 570..620, body bottom 560; shape 392..560; roll 158..382.
+        // 660 high: status 610..660, body bottom 600; shape 392..600; roll 158..382.
         assert_eq!(
             l.status,
-            Rect::from_min_max(pos2(0.0, 570.0), pos2(900.0, 620.0))
+            Rect::from_min_max(pos2(0.0, 610.0), pos2(900.0, 660.0))
         );
         assert_eq!(
             l.shape,
-            Rect::from_min_max(pos2(300.0, 392.0), pos2(886.0, 560.0))
+            Rect::from_min_max(pos2(300.0, 392.0), pos2(886.0, 600.0))
         );
         assert_eq!(
             l.roll,
@@ -124,7 +124,7 @@ mod tests {
         );
         assert_eq!(
             l.model,
-            Rect::from_min_max(pos2(14.0, 416.0), pos2(290.0, 560.0))
+            Rect::from_min_max(pos2(14.0, 416.0), pos2(290.0, 600.0))
         );
         assert!(l.header.contains_rect(REGENERATE));
     }
@@ -134,7 +134,7 @@ mod tests {
         let l = Layout::new(vec2(1200.0, 800.0));
         assert_eq!(
             l.roll,
-            Rect::from_min_max(pos2(300.0, 158.0), pos2(1186.0, 562.0))
+            Rect::from_min_max(pos2(300.0, 158.0), pos2(1186.0, 522.0))
         );
         assert_eq!(regenerate_rect(), REGENERATE);
     }

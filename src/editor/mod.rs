@@ -259,14 +259,14 @@ mod tests {
     fn the_editor_opens_at_the_saved_size_and_remembers_a_new_one() {
         let s = shared();
         let size = create(s.clone()).expect("an editor").size();
-        assert_eq!((size.width, size.height), (900, 620));
+        assert_eq!((size.width, size.height), (900, 660));
         *lock(&s.params.editor_size) = (1000, 700);
         let size = create(s.clone()).expect("an editor").size();
         assert_eq!((size.width, size.height), (1000, 700));
-        // Smaller than the layout's minimum (800 × 580) opens at the minimum.
+        // Smaller than the layout's minimum (800 × 620) opens at the minimum.
         *lock(&s.params.editor_size) = (300, 200);
         let size = create(s.clone()).expect("an editor").size();
-        assert_eq!((size.width, size.height), (800, 580));
+        assert_eq!((size.width, size.height), (800, 620));
 
         // At 2× the window is 2400 × 1600 pixels: 1200 × 800 points are stored.
         let mut app = LoomApp::new(s.clone());

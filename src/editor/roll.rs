@@ -3,9 +3,11 @@
 //! that draws the playing phrase with it.
 //!
 //! Time runs left to right over the whole phrase (4 beats per phrase bar); pitch runs bottom
-//! to top, one row per semitone from `low` to `high` inclusive.
+//! to top, one row per semitone from `low` to `high` inclusive. Drums get a lane of their own
+//! below the pitched parts, one row per drum sound (the kick at the bottom).
 
 use super::{chords, theme, Snapshot};
+use crate::music::drums::{DrumSound, KitMap};
 use crate::music::phrase::{Note, Part};
 use crate::music::progression::BEATS_PER_BAR;
 use egui::{pos2, vec2, Align2, Color32, CornerRadius, FontId, Rect, Stroke};
@@ -17,12 +19,25 @@ pub const PADDING_ROWS: u8 = 2;
 /// Pitch range shown when there are no notes: C3–C6.
 pub const EMPTY_RANGE: (u8, u8) = (48, 84);
 
-/// The pitch range to show for `notes`: their lowest and highest key with [`PADDING_ROWS`]
-/// to spare, widened evenly (the extra row on top) to at least [`MIN_ROWS`], kept in 0–127.
+/// Share of the roll's height the drum lane takes when the phrase has drums.
+pub const DRUM_LANE_SHARE: f32 = 0.32;
+/// Gap between the pitched parts and the drum lane.
+pub const LANE_GAP: f32 = 6.0;
+/// Narrowest a drum hit is drawn, in points (hits are much shorter than a beat).
+pub const MIN_HIT_WIDTH: f32 = 3.0;
+/// Row labels of the drum lane, in [`DrumSound`] order.
+pub const DRUM_LABELS: [&str; DrumSound::COUNT] = [
+    "kick", "stick", "snare", "clap", "hat", "pedal", "open", "ride", "shaker",
+];
+
+/// The pitch range to show for `notes`' pitched parts (drums have their own lane): their
+/// lowest and highest key with [`PADDING_ROWS`] to spare, widened evenly (the extra row on
+/// top) to at least [`MIN_ROWS`], kept in 0–127.
 pub fn pitch_range(notes: &[Note]) -> (u8, u8) {
+    let pitched = || notes.iter().filter(|n| n.part != Part::Drums);
     let (Some(min), Some(max)) = (
-        notes.iter().map(|n| n.key).min(),
-        notes.iter().map(|n| n.key).max(),
+        pitched().map(|n| n.key).min(),
+        pitched().map(|n| n.key).max(),
     ) else {
         return EMPTY_RANGE;
     };
@@ -70,6 +85,38 @@ pub fn note_rect(view: Rect, note: &Note, phrase_beats: f64, range: (u8, u8)) ->
     Rect::from_min_max(pos2(left, top), pos2(right, top + row))
 }
 
+/// The pitched lane and the drum lane of a roll `view`: the drum lane takes the bottom
+/// [`DRUM_LANE_SHARE`] when there are drums, else there is none.
+pub fn lanes(view: Rect, drums: bool) -> (Rect, Option<Rect>) {
+    if !drums {
+        return (view, None);
+    }
+    let split = view.bottom() - view.height() * DRUM_LANE_SHARE;
+    let pitched = Rect::from_min_max(view.min, pos2(view.right(), split - LANE_GAP / 2.0));
+    let drums = Rect::from_min_max(pos2(view.left(), split + LANE_GAP / 2.0), view.max);
+    (pitched, Some(drums))
+}
+
+/// The rectangle of a drum hit of `sound` in the drum `lane`: one row per sound, the kick at
+/// the bottom, at least [`MIN_HIT_WIDTH`] wide.
+pub fn hit_rect(lane: Rect, sound: DrumSound, note: &Note, phrase_beats: f64) -> Rect {
+    let row = lane.height() / DrumSound::COUNT as f32;
+    let bottom = lane.bottom() - sound.index() as f32 * row;
+    let left = beat_x(lane, note.start_beats, phrase_beats);
+    let right = beat_x(lane, note.start_beats + note.len_beats, phrase_beats);
+    Rect::from_min_max(
+        pos2(left, bottom - row),
+        pos2(right.max(left + MIN_HIT_WIDTH), bottom),
+    )
+}
+
+/// The drum sound of a drum note under `kit`.
+pub fn drum_sound(note: &Note, kit: KitMap) -> Option<DrumSound> {
+    (note.part == Part::Drums)
+        .then(|| kit.sound(note.key))
+        .flatten()
+}
+
 /// The playhead's x for a cursor `cursor_bars` into a phrase of `phrase_bars` bars (wrapped
 /// at the phrase end), or None when the transport is stopped.
 pub fn playhead_x(view: Rect, cursor_bars: Option<f64>, phrase_bars: u32) -> Option<f32> {
@@ -79,6 +126,37 @@ pub fn playhead_x(view: Rect, cursor_bars: Option<f64>, phrase_bars: u32) -> Opt
     }
     let bars = f64::from(phrase_bars);
     Some(view.left() + (cursor.rem_euclid(bars) / bars) as f32 * view.width())
+}
+
+/// The drum lane: a row per drum sound, labelled, with each hit as a short block.
+fn drum_lane_paint(painter: &egui::Painter, lane: Rect, notes: &[Note], beats: f64, kit: KitMap) {
+    painter.rect_filled(
+        lane,
+        CornerRadius::same(4),
+        theme::GRID.gamma_multiply(0.35),
+    );
+    let row = lane.height() / DrumSound::COUNT as f32;
+    if row >= 7.0 {
+        for (sound, label) in DrumSound::ALL.iter().zip(DRUM_LABELS) {
+            let y = lane.bottom() - (sound.index() as f32 + 0.5) * row;
+            painter.text(
+                pos2(lane.left() + 2.0, y),
+                Align2::LEFT_CENTER,
+                label,
+                FontId::proportional((row * 0.8).min(9.0)),
+                theme::MUTED,
+            );
+        }
+    }
+    let colour = theme::part_colour(Part::Drums);
+    for note in notes {
+        let Some(sound) = drum_sound(note, kit) else {
+            continue;
+        };
+        let r = hit_rect(lane, sound, note, beats).shrink2(vec2(0.0, 0.5));
+        let strength = 0.45 + 0.55 * f32::from(note.velocity) / 127.0;
+        painter.rect_filled(r, CornerRadius::same(1), colour.gamma_multiply(strength));
+    }
 }
 
 /// The piano roll of the playing phrase with its playhead.
@@ -100,12 +178,14 @@ pub(super) fn piano_roll(ui: &mut egui::Ui, rect: Rect, snap: &Snapshot) {
     let notes = phrase.notes();
     let range = pitch_range(notes);
     let beats = phrase.len_beats();
-    let row = row_height(view_rect, range);
+    let has_drums = notes.iter().any(|n| n.part == Part::Drums);
+    let (pitch_rect, drum_lane) = lanes(view_rect, has_drums);
+    let row = row_height(pitch_rect, range);
     // Octave shading: every C row.
     for key in range.0..=range.1 {
         if key % 12 == 0 {
             let r = note_rect(
-                view_rect,
+                pitch_rect,
                 &Note {
                     start_beats: 0.0,
                     len_beats: beats,
@@ -157,10 +237,13 @@ pub(super) fn piano_roll(ui: &mut egui::Ui, rect: Rect, snap: &Snapshot) {
     for part in [Part::Chords, Part::Bass, Part::Melody] {
         let colour = theme::part_colour(part);
         for note in notes.iter().filter(|n| n.part == part) {
-            let r = note_rect(view_rect, note, beats, range).shrink2(vec2(0.5, 0.5));
+            let r = note_rect(pitch_rect, note, beats, range).shrink2(vec2(0.5, 0.5));
             let strength = 0.55 + 0.45 * f32::from(note.velocity) / 127.0;
             painter.rect_filled(r, CornerRadius::same(2), colour.gamma_multiply(strength));
         }
+    }
+    if let Some(lane) = drum_lane {
+        drum_lane_paint(&painter, lane, notes, beats, view.knobs.kit);
     }
     if let Some(x) = playhead_x(view_rect, snap.host.cursor_bars, phrase.bars()) {
         painter.line_segment(
@@ -264,5 +347,49 @@ mod tests {
         assert_eq!(playhead_x(view, Some(1.0), 2), Some(300.0));
         assert_eq!(playhead_x(view, None, 4), None);
         assert_eq!(beat_x(view, 8.0, 16.0), 300.0);
+    }
+
+    #[test]
+    fn drums_get_a_lane_of_their_own_a_row_per_sound() {
+        let view = Rect::from_min_max(pos2(0.0, 0.0), pos2(400.0, 206.0));
+        assert_eq!(lanes(view, false), (view, None));
+        // 206 high: the lane is the bottom 32 % (65.92), 3 points of gap on either side.
+        let (pitched, drums) = lanes(view, true);
+        let drums = drums.expect("a drum lane");
+        assert_eq!(
+            pitched,
+            Rect::from_min_max(pos2(0.0, 0.0), pos2(400.0, 137.08))
+        );
+        assert_eq!(drums.min, pos2(0.0, 143.08));
+        assert_eq!(drums.max, pos2(400.0, 206.0));
+        // A lane 90 high: 10 per row; the kick is the bottom row, the shaker the top one.
+        let lane = Rect::from_min_max(pos2(0.0, 100.0), pos2(400.0, 190.0));
+        let mut kick = note(4.0, 0.0625, 36);
+        kick.part = Part::Drums;
+        assert_eq!(
+            drum_sound(&kick, KitMap::GeneralMidi),
+            Some(DrumSound::Kick)
+        );
+        // Beat 4 of a 16-beat phrase at x 100; 1/16 beat is 1.5625 points: drawn 3 wide.
+        assert_eq!(
+            hit_rect(lane, DrumSound::Kick, &kick, 16.0),
+            Rect::from_min_max(pos2(100.0, 180.0), pos2(103.0, 190.0))
+        );
+        assert_eq!(
+            hit_rect(lane, DrumSound::Shaker, &kick, 16.0),
+            Rect::from_min_max(pos2(100.0, 100.0), pos2(103.0, 110.0))
+        );
+        // Not a drum note, or a key the kit does not use: not in the lane.
+        assert_eq!(drum_sound(&note(0.0, 1.0, 36), KitMap::GeneralMidi), None);
+        kick.key = 35;
+        assert_eq!(drum_sound(&kick, KitMap::GeneralMidi), None);
+        // The drums leave the pitch range alone.
+        let mut notes = vec![note(0.0, 1.0, 60), note(1.0, 1.0, 72)];
+        notes.push(Note {
+            key: 36,
+            part: Part::Drums,
+            ..notes[0]
+        });
+        assert_eq!(pitch_range(&notes), (55, 78));
     }
 }

@@ -1,4 +1,5 @@
-//! The Shape card: swing, humanize, length, key, mode, swap, the locks and the parts.
+//! The Shape card: swing, humanize, Lazy, length, key, mode, swap, the locks, Drums only and
+//! the parts (chords, bass, melody, drums).
 
 use super::{controls, theme, LoomApp};
 use crate::music::knobs;
@@ -37,10 +38,14 @@ impl LoomApp {
                     theme::BASS,
                     26.0,
                 );
+                controls::value_bar(ui, g, setter, &params.lazy, "Lazy", theme::DRUMS, 26.0)
+                    .on_hover_text("The snare lays back and the hats push ahead");
                 controls::toggle(ui, g, setter, &params.lock_chords, "Lock chords")
                     .on_hover_text("New phrases keep these chords and write a new melody");
                 controls::toggle(ui, g, setter, &params.lock_rhythm, "Lock melody rhythm")
                     .on_hover_text("New phrases keep the melody's rhythm and choose new notes");
+                controls::toggle(ui, g, setter, &params.lock_drums, "Lock drums")
+                    .on_hover_text("New phrases keep this groove");
             });
             ui.add_space(gap);
             column(ui, widths[1], &mut |ui| {
@@ -62,6 +67,14 @@ impl LoomApp {
                         controls::enum_combo(ui, g, setter, &params.mode, 100.0);
                         ui.end_row();
                     });
+                ui.add_space(4.0);
+                if ui
+                    .button("New drums only")
+                    .on_hover_text("Write a new groove and keep the chords and melody")
+                    .clicked()
+                {
+                    controls::flip(g, setter, &params.regenerate_drums);
+                }
             });
             ui.add_space(gap);
             column(ui, widths[2], &mut |ui| {
@@ -71,7 +84,7 @@ impl LoomApp {
                     .show(ui, |ui| {
                         ui.label(RichText::new("Part").small().color(theme::MUTED));
                         ui.label(RichText::new("Channel").small().color(theme::MUTED));
-                        ui.label(RichText::new("Octave").small().color(theme::MUTED));
+                        ui.label(RichText::new("Octave / kit").small().color(theme::MUTED));
                         ui.end_row();
                         let parts: [(&PartParams, &str, Part); 3] = [
                             (&params.chords, "Chords", Part::Chords),
@@ -114,6 +127,33 @@ impl LoomApp {
                             .on_hover_text(format!("Octave shift of the {name} part"));
                             ui.end_row();
                         }
+                        let drums = &params.drums;
+                        ui.horizontal(|ui| {
+                            ui.spacing_mut().item_spacing.x = 4.0;
+                            let (r, _) = ui.allocate_exact_size(vec2(8.0, 8.0), Sense::hover());
+                            ui.painter().rect_filled(
+                                r,
+                                CornerRadius::same(2),
+                                theme::part_colour(Part::Drums),
+                            );
+                            controls::toggle(ui, g, setter, &drums.enabled, "Drums");
+                        });
+                        controls::int_combo(
+                            ui,
+                            g,
+                            setter,
+                            &drums.channel,
+                            i32::from(knobs::CHANNELS.0)..=i32::from(knobs::CHANNELS.1),
+                            |c| c.to_string(),
+                            28.0,
+                        )
+                        .on_hover_text(
+                            "MIDI channel of the drums (10 is the General MIDI drum channel)",
+                        );
+                        controls::enum_combo(ui, g, setter, &drums.kit, 60.0).on_hover_text(
+                            "Which key each drum plays: General MIDI, or sequential pads from C1",
+                        );
+                        ui.end_row();
                     });
             });
         });

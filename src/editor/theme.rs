@@ -30,6 +30,8 @@ pub const BASS: Color32 = Color32::from_rgb(0x6c, 0xc4, 0xb0);
 pub const MELODY: Color32 = Color32::from_rgb(0xf5, 0xc2, 0x7a);
 /// Problems the user should read.
 pub const ERROR: Color32 = Color32::from_rgb(0xf0, 0x7f, 0x7f);
+/// The drum lane.
+pub const DRUMS: Color32 = Color32::from_rgb(0xd8, 0x8f, 0xb4);
 /// Things that went well.
 pub const OK: Color32 = Color32::from_rgb(0x9f, 0xd4, 0x8c);
 
@@ -39,6 +41,7 @@ pub fn part_colour(part: crate::music::phrase::Part) -> Color32 {
         crate::music::phrase::Part::Chords => CHORDS,
         crate::music::phrase::Part::Bass => BASS,
         crate::music::phrase::Part::Melody => MELODY,
+        crate::music::phrase::Part::Drums => DRUMS,
     }
 }
 

@@ -56,7 +56,7 @@ const CLOCKS_PER_CLICK: u8 = 24;
 /// Notated 32nd notes per MIDI quarter note in the time-signature meta: 8, the standard.
 const THIRTY_SECONDS_PER_QUARTER: u8 = 8;
 /// The parts, in track order.
-const PARTS: [Part; 3] = [Part::Chords, Part::Bass, Part::Melody];
+const PARTS: [Part; 4] = [Part::Chords, Part::Bass, Part::Melody, Part::Drums];
 
 /// How a phrase is written to a file. Out-of-range values are never an error:
 /// [`ExportSettings::normalized`] says what [`midi_file`] makes of them.
@@ -152,6 +152,7 @@ pub fn part_name(part: Part) -> &'static str {
         Part::Chords => "Chords",
         Part::Bass => "Bass",
         Part::Melody => "Melody",
+        Part::Drums => "Drums",
     }
 }
 

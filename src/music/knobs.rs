@@ -6,6 +6,7 @@
 //! fresh plugin instance plays, so `lofi-loom render --seed 7 --energy 0.3` writes the phrase
 //! a fresh plugin plays for seed 7 at Energy 0.3.
 
+use super::drums::KitMap;
 use super::progression::Mode;
 
 /// An inclusive range of a knob, with its default: declared once, used by the parameters, the
@@ -59,6 +60,13 @@ pub const HUMANIZE_PCT: KnobRange = KnobRange {
     min: 0.0,
     max: 100.0,
     default: 25.0,
+};
+/// Lazy, in percent: how far the snare lays back and the hats push ahead
+/// (`drums::LAZY_LATE_BEATS`, `drums::LAZY_EARLY_BEATS` at 100 %).
+pub const LAZY_PCT: KnobRange = KnobRange {
+    min: 0.0,
+    max: 100.0,
+    default: 30.0,
 };
 /// Sampling temperature of the decoder (1 = as trained; the plugin always samples at 1).
 pub const TEMPERATURE: KnobRange = KnobRange {
@@ -145,6 +153,14 @@ pub struct Knobs {
     pub bass: PartSettings,
     /// Melody part.
     pub melody: PartSettings,
+    /// Drums part (its octave is not used: [`Knobs::kit`] chooses its keys).
+    pub drums: PartSettings,
+    /// Lazy percent, [`LAZY_PCT`].
+    pub lazy_pct: f32,
+    /// Which MIDI key each drum sound uses.
+    pub kit: KitMap,
+    /// Keep the playing groove when writing a new phrase.
+    pub lock_drums: bool,
     /// Keep the playing chords when writing a new phrase.
     pub lock_chords: bool,
     /// Keep the playing melody's rhythm when writing a new phrase.
@@ -166,6 +182,10 @@ impl Default for Knobs {
             chords: PartSettings::on(0),
             bass: PartSettings::on(1),
             melody: PartSettings::on(2),
+            drums: PartSettings::on(9),
+            lazy_pct: LAZY_PCT.default,
+            kit: KitMap::GeneralMidi,
+            lock_drums: false,
             lock_chords: false,
             lock_rhythm: false,
             sampling: Sampling::default(),
@@ -196,6 +216,10 @@ mod tests {
         assert_eq!(
             (k.chords.channel, k.bass.channel, k.melody.channel),
             (0, 1, 2)
+        );
+        assert_eq!(
+            (k.drums.channel, k.kit, k.lazy_pct),
+            (9, KitMap::GeneralMidi, 30.0)
         );
         assert_eq!(
             k.sampling,

@@ -8,9 +8,11 @@
 //! - [`names`]: chord lines, key labels and chord names for people;
 //! - [`render`]: progression + knobs → [`phrase::Phrase`] (swing, humanize, velocity);
 //! - [`phrase`]: fixed-capacity timed notes and their sorted note-on/off edges;
-//! - [`descriptors`]: energy and valence of a phrase (the training labels' twin).
+//! - [`descriptors`]: energy and valence of a phrase (the training labels' twin);
+//! - [`drums`]: the drum part: a seeded, rule-based groove grammar and its performance.
 
 pub mod descriptors;
+pub mod drums;
 pub mod knobs;
 pub mod names;
 pub mod phrase;

@@ -7,8 +7,9 @@
 
 use crate::music::progression::BEATS_PER_BAR;
 
-/// Most notes a phrase holds (8 bars of 6-note chords, bass and a 16th-note melody fit twice).
-pub const MAX_NOTES: usize = 512;
+/// Most notes a phrase holds: 8 bars of 6-note chords, bass and an eighth-note melody (at most
+/// 120), plus the densest drum groove a saved session can hold (8 bars × 16 steps × 9 sounds).
+pub const MAX_NOTES: usize = 1536;
 
 /// Which part a note belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,6 +22,8 @@ pub enum Part {
     Bass = 1,
     /// The melody.
     Melody = 2,
+    /// The drums (General MIDI keys by default).
+    Drums = 3,
 }
 
 /// One note of a phrase.

@@ -16,6 +16,7 @@
 //! humanize (deterministic jitter per grid line, so a note ending on a line and the next note
 //! starting on it move together and never overlap), then the chord strum.
 
+use super::drums::{render_groove, DrumFeel, Groove, KitMap};
 use super::knobs::{KnobRange, Knobs, PartSettings, ENERGY, HUMANIZE_PCT, SWING_PCT};
 use super::phrase::{Note, Part, Phrase};
 use super::progression::{Progression, Step, BEATS_PER_BAR, MAX_BARS, STEPS_PER_CHORD, STEP_BEATS};
@@ -86,6 +87,12 @@ pub struct RenderSettings {
     pub bass: PartSettings,
     /// The melody part; defaults to channel 2 (user channel 3).
     pub melody: PartSettings,
+    /// The drum part; defaults to channel 9 (user channel 10).
+    pub drums: PartSettings,
+    /// Lazy, 0–100 % (see `drums::LAZY_LATE_BEATS`).
+    pub lazy_pct: f32,
+    /// Which MIDI key each drum sound uses.
+    pub kit: KitMap,
 }
 
 impl RenderSettings {
@@ -100,6 +107,9 @@ impl RenderSettings {
             chords: knobs.chords,
             bass: knobs.bass,
             melody: knobs.melody,
+            drums: knobs.drums,
+            lazy_pct: knobs.lazy_pct,
+            kit: knobs.kit,
         }
     }
 
@@ -115,19 +125,28 @@ impl RenderSettings {
             chords: part(0),
             bass: part(1),
             melody: part(2),
+            drums: part(9),
+            lazy_pct: 0.0,
+            kit: KitMap::GeneralMidi,
         }
     }
 }
 
-/// Renders into a newly allocated phrase; see [`render_into`].
+/// Renders into a newly allocated phrase, without drums; see [`render_into`].
 pub fn render(progression: &Progression, settings: &RenderSettings) -> Phrase {
     let mut phrase = Phrase::new(phrase_bars(progression, settings));
-    render_into(progression, settings, &mut phrase);
+    render_into(progression, None, settings, &mut phrase);
     phrase
 }
 
-/// Renders `progression` into `out`, replacing its contents. Does not allocate.
-pub fn render_into(progression: &Progression, settings: &RenderSettings, out: &mut Phrase) {
+/// Renders `progression`, and `groove` as the drum part when given, into `out`, replacing its
+/// contents. Does not allocate.
+pub fn render_into(
+    progression: &Progression,
+    groove: Option<&Groove>,
+    settings: &RenderSettings,
+    out: &mut Phrase,
+) {
     let bars = phrase_bars(progression, settings) as usize;
     out.clear(bars as u32);
     if !progression.bars.is_empty() {
@@ -142,7 +161,33 @@ pub fn render_into(progression: &Progression, settings: &RenderSettings, out: &m
             render_melody(progression, bars, settings, out);
         }
     }
+    if let Some(groove) = groove.filter(|_| settings.drums.enabled) {
+        render_drums(groove, bars, settings, out);
+    }
     out.finish();
+}
+
+/// The groove performed with the phrase's feel (swing, humanize with the phrase seed, Lazy,
+/// energy), each hit a short note on the drum channel at the kit's key.
+fn render_drums(groove: &Groove, bars: usize, settings: &RenderSettings, out: &mut Phrase) {
+    let feel = DrumFeel {
+        energy: settings.energy,
+        swing_pct: settings.swing_pct,
+        humanize_pct: settings.humanize_pct,
+        humanize_seed: settings.humanize_seed,
+        lazy_pct: settings.lazy_pct,
+    };
+    let (channel, kit) = (settings.drums.channel, settings.kit);
+    render_groove(groove, bars as u32, &feel, &mut |hit| {
+        out.push(Note {
+            start_beats: hit.start_beats,
+            len_beats: hit.len_beats,
+            key: kit.key(hit.sound),
+            velocity: hit.velocity,
+            channel,
+            part: Part::Drums,
+        });
+    });
 }
 
 /// The phrase length in bars, 1..=[`MAX_BARS`].
@@ -763,6 +808,7 @@ mod tests {
                 Part::Chords => 0,
                 Part::Bass => 1,
                 Part::Melody => 2,
+                Part::Drums => 9,
             };
             assert_eq!(n.channel, expected);
         }
@@ -812,9 +858,9 @@ mod tests {
     #[test]
     fn render_into_reuses_a_phrase() {
         let mut phrase = Phrase::new(8);
-        render_into(&four_bars(), &RenderSettings::neutral(), &mut phrase);
+        render_into(&four_bars(), None, &RenderSettings::neutral(), &mut phrase);
         assert_eq!(phrase, render(&four_bars(), &RenderSettings::neutral()));
-        render_into(&two_five(), &RenderSettings::neutral(), &mut phrase);
+        render_into(&two_five(), None, &RenderSettings::neutral(), &mut phrase);
         assert_eq!(phrase, render(&two_five(), &RenderSettings::neutral()));
         // An empty progression renders an empty phrase instead of panicking.
         let empty = Progression {
@@ -822,7 +868,7 @@ mod tests {
             mode: Mode::Ionian,
             bars: Vec::new(),
         };
-        render_into(&empty, &RenderSettings::neutral(), &mut phrase);
+        render_into(&empty, None, &RenderSettings::neutral(), &mut phrase);
         assert_eq!((phrase.bars(), phrase.notes().len()), (1, 0));
     }
 }

@@ -188,6 +188,7 @@ impl LofiLoom {
         ControlInputs {
             knobs: self.params.knobs(),
             regenerate: self.params.regenerate.value(),
+            regenerate_drums: self.params.regenerate_drums.value(),
             regenerate_mode: self.params.regenerate_mode.value().mode(),
             restored: self.params.session.restored(),
             phrase_loop,
@@ -246,10 +247,7 @@ impl LofiLoom {
             return;
         };
         session.update(|s| s.seed = fresh_seed());
-        let request = Request {
-            kind: RequestKind::Vary,
-            knobs: self.params.knobs(),
-        };
+        let request = Request::new(RequestKind::Vary, self.params.knobs());
         // The queue is empty at activation; if not, the next knob move asks again.
         if audio.request(request).is_err() {
             return;

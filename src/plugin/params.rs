@@ -8,6 +8,7 @@
 use crate::audio::control::RegenerateMode;
 use crate::audio::sequencer::SwapMode;
 use crate::editor::layout::EDITOR_SIZE;
+use crate::music::drums::KitMap;
 use crate::music::knobs::{self, KnobRange, Knobs, PartSettings, Sampling};
 use crate::music::progression::Mode;
 use crate::session::SessionCell;
@@ -88,6 +89,30 @@ impl SwapAt {
         match self {
             SwapAt::NextBar => SwapMode::EveryBar,
             SwapAt::PhraseEnd => SwapMode::EndOfPhrase,
+        }
+    }
+}
+
+/// Which MIDI key each drum sound uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum KitChoice {
+    /// General MIDI: kick 36, side stick 37, snare 38, clap 39, closed hat 42, pedal hat 44,
+    /// open hat 46, ride 51, shaker 70.
+    #[id = "gm"]
+    #[name = "General MIDI"]
+    GeneralMidi,
+    /// Sequential pads from C1 (36, 37, 38, …) in the order above.
+    #[id = "chromatic"]
+    #[name = "Chromatic from C1"]
+    Chromatic,
+}
+
+impl KitChoice {
+    /// The drum part's key map.
+    pub fn kit(self) -> KitMap {
+        match self {
+            KitChoice::GeneralMidi => KitMap::GeneralMidi,
+            KitChoice::Chromatic => KitMap::Chromatic,
         }
     }
 }
@@ -245,6 +270,48 @@ impl PartParams {
     }
 }
 
+/// The drum part's switches: on/off, MIDI channel (1–16 as users see it), kit map.
+#[derive(Params)]
+pub struct DrumParams {
+    /// Whether the drums play.
+    #[id = "on"]
+    pub enabled: BoolParam,
+    /// MIDI channel 1–16 (10 by default, the General MIDI drum channel).
+    #[id = "channel"]
+    pub channel: IntParam,
+    /// Which key each drum sound uses.
+    #[id = "kit"]
+    pub kit: EnumParam<KitChoice>,
+}
+
+impl DrumParams {
+    fn new() -> DrumParams {
+        let (lo, hi) = knobs::CHANNELS;
+        DrumParams {
+            enabled: BoolParam::new("Drums on", true),
+            channel: IntParam::new(
+                "Drums channel",
+                10,
+                IntRange::Linear {
+                    min: i32::from(lo),
+                    max: i32::from(hi),
+                },
+            ),
+            kit: EnumParam::new("Drum kit map", KitChoice::GeneralMidi),
+        }
+    }
+
+    /// The drum part's settings (its octave is not used).
+    pub fn settings(&self) -> PartSettings {
+        let (lo, hi) = knobs::CHANNELS;
+        PartSettings {
+            enabled: self.enabled.value(),
+            channel: (self.channel.value().clamp(i32::from(lo), i32::from(hi)) - 1) as u8,
+            octave: 0,
+        }
+    }
+}
+
 /// All parameters and the persisted session.
 #[derive(Params)]
 pub struct LofiParams {
@@ -287,6 +354,18 @@ pub struct LofiParams {
     /// Melody part.
     #[nested(id_prefix = "melody", group = "Melody")]
     pub melody: PartParams,
+    /// Drums part.
+    #[nested(id_prefix = "drums", group = "Drums")]
+    pub drums: DrumParams,
+    /// How far the snare lays back and the hats push ahead, percent.
+    #[id = "lazy"]
+    pub lazy: FloatParam,
+    /// New phrases keep the playing groove.
+    #[id = "lock-drums"]
+    pub lock_drums: BoolParam,
+    /// Flip (either way) to write a new groove and keep the chords and melody.
+    #[id = "regenerate-drums"]
+    pub regenerate_drums: BoolParam,
     /// Host bypass: all notes end and nothing plays.
     #[id = "bypass"]
     pub bypass: BoolParam,
@@ -327,6 +406,10 @@ impl Default for LofiParams {
             chords: PartParams::new("Chords", 1),
             bass: PartParams::new("Bass", 2),
             melody: PartParams::new("Melody", 3),
+            drums: DrumParams::new(),
+            lazy: float_param("Lazy", knobs::LAZY_PCT, 1.0, 0, " %"),
+            lock_drums: BoolParam::new("Lock drums", false),
+            regenerate_drums: BoolParam::new("Drums only", false),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             lock_chords: BoolParam::new("Lock chords", false),
             lock_rhythm: BoolParam::new("Lock melody rhythm", false),
@@ -351,6 +434,10 @@ impl LofiParams {
             chords: self.chords.settings(),
             bass: self.bass.settings(),
             melody: self.melody.settings(),
+            drums: self.drums.settings(),
+            lazy_pct: self.lazy.value(),
+            kit: self.drums.kit.value().kit(),
+            lock_drums: self.lock_drums.value(),
             lock_chords: self.lock_chords.value(),
             lock_rhythm: self.lock_rhythm.value(),
             sampling: Sampling::default(),
@@ -381,7 +468,7 @@ mod tests {
     #[test]
     fn float_params_round_trip_through_text() {
         let p = LofiParams::default();
-        for param in [&p.energy, &p.valence, &p.swing, &p.humanize] {
+        for param in [&p.energy, &p.valence, &p.swing, &p.humanize, &p.lazy] {
             for i in 0..=200 {
                 let normalized = i as f32 / 200.0;
                 let plain = param.preview_plain(normalized);

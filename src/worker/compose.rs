@@ -2,11 +2,13 @@
 //! export tests all go through these two functions, with [`Knobs`] whose defaults are the
 //! plugin's, so a seed and knobs mean the same music everywhere.
 //!
-//! Writing (a [`PhraseSource`] turns knobs and a seed into a progression) is separate from
-//! rendering (a progression becomes timed notes), because a Perform request re-renders the
-//! playing progression without writing a new one.
+//! Writing (a [`PhraseSource`] turns knobs and a seed into a progression; the drum grammar
+//! turns knobs and a groove seed into a groove) is separate from rendering (a progression and
+//! a groove become timed notes), because a Perform request re-renders the playing phrase
+//! without writing a new one.
 
 use super::source::PhraseSource;
+use crate::music::drums::{self, Groove};
 use crate::music::knobs::Knobs;
 use crate::music::phrase::Phrase;
 use crate::music::progression::{Progression, MAX_BARS};
@@ -23,6 +25,12 @@ pub fn write_progression(
     source.progression(knobs, seed, playing)
 }
 
+/// Writes the drum groove for `knobs` (its energy and phrase length) from `groove_seed`: the
+/// phrase's seed unless "Drums only" or Lock drums moved it on.
+pub fn write_groove(knobs: &Knobs, groove_seed: u64) -> Groove {
+    drums::write_groove(groove_seed, knobs.energy, knobs.bars)
+}
+
 /// `progression` with the Key and Mode knobs applied (Auto keeps its own).
 pub fn with_overrides(mut progression: Progression, knobs: &Knobs) -> Progression {
     if let Some(key) = knobs.key {
@@ -34,25 +42,54 @@ pub fn with_overrides(mut progression: Progression, knobs: &Knobs) -> Progressio
     progression
 }
 
-/// Renders `progression` as played with `knobs` (key and mode overrides applied, humanized
-/// with `seed`) into `out`, replacing its contents. Allocates only the override copy.
-pub fn render_phrase(progression: &Progression, knobs: &Knobs, seed: u64, out: &mut Phrase) {
+/// Renders `progression` and `groove` (None: no drums) as played with `knobs` (key and mode
+/// overrides applied, humanized with `seed`) into `out`, replacing its contents. Allocates only
+/// the override copy.
+pub fn render_phrase(
+    progression: &Progression,
+    groove: Option<&Groove>,
+    knobs: &Knobs,
+    seed: u64,
+    out: &mut Phrase,
+) {
     let played = with_overrides(progression.clone(), knobs);
-    render_into(&played, &RenderSettings::from_knobs(knobs, seed), out);
+    render_into(
+        &played,
+        groove,
+        &RenderSettings::from_knobs(knobs, seed),
+        out,
+    );
 }
 
-/// Writes and renders in one go (allocates the phrase): what the command line does.
+/// A phrase written and rendered in one go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composed {
+    /// The progression written.
+    pub progression: Progression,
+    /// The groove written (from the same seed).
+    pub groove: Groove,
+    /// Both rendered.
+    pub phrase: Phrase,
+}
+
+/// Writes and renders in one go (allocates the phrase), the groove from the phrase's seed:
+/// what the command line does, and what a fresh plugin's worker writes for `seed`.
 pub fn compose(
     source: &mut dyn PhraseSource,
     knobs: &Knobs,
     seed: u64,
-) -> Result<Option<(Progression, Phrase)>, String> {
+) -> Result<Option<Composed>, String> {
     let Some(progression) = write_progression(source, knobs, seed, None)? else {
         return Ok(None);
     };
+    let groove = write_groove(knobs, seed);
     let mut phrase = Phrase::new(MAX_BARS as u32);
-    render_phrase(&progression, knobs, seed, &mut phrase);
-    Ok(Some((progression, phrase)))
+    render_phrase(&progression, Some(&groove), knobs, seed, &mut phrase);
+    Ok(Some(Composed {
+        progression,
+        groove,
+        phrase,
+    }))
 }
 
 #[cfg(test)]

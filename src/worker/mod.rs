@@ -23,7 +23,7 @@ use crate::music::knobs::Knobs;
 use crate::music::phrase::Phrase;
 use crate::music::progression::MAX_BARS;
 use crate::session::{HistoryEntry, Session, SessionCell};
-use compose::{render_phrase, with_overrides, write_progression};
+use compose::{render_phrase, with_overrides, write_groove, write_progression};
 use source::{next_seed, LoadedProgression, PhraseSource, SourceFactory};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,7 +40,13 @@ pub fn render_session(session: &Session, knobs: &Knobs, out: &mut Phrase) -> boo
     let Some(progression) = &session.progression else {
         return false;
     };
-    render_phrase(progression, knobs, session.seed, out);
+    render_phrase(
+        progression,
+        session.groove.as_ref(),
+        knobs,
+        session.seed,
+        out,
+    );
     true
 }
 
@@ -185,26 +191,14 @@ impl WorkerState {
                 knobs,
             } => {
                 self.session.update(|s| s.restore_history(index, &entry));
-                self.wait_for(
-                    Request {
-                        kind: RequestKind::Perform,
-                        knobs,
-                    },
-                    0,
-                );
+                self.wait_for(Request::new(RequestKind::Perform, knobs), 0);
             }
             EditorToWorker::UseModel { dir, knobs } => {
                 self.session.update(|s| {
                     s.model_dir = dir.as_ref().map(|d| d.to_string_lossy().into_owned());
                 });
                 self.build_source(dir.as_deref());
-                self.wait_for(
-                    Request {
-                        kind: RequestKind::Vary,
-                        knobs,
-                    },
-                    0,
-                );
+                self.wait_for(Request::new(RequestKind::Vary, knobs), 0);
             }
         }
     }
@@ -265,29 +259,34 @@ impl WorkerState {
 
     /// Serves one request and answers it: with a phrase, or with word that nothing changed.
     /// If no pooled phrase is free it waits for one to come back.
+    ///
+    /// The seeds: a new seed (Regenerate) also gives the groove that seed, unless Lock drums
+    /// keeps the playing groove; "Drums only" moves the groove seed on by itself. A groove is
+    /// (re)written whenever the progression is, with the groove seed at the new knobs (so moving
+    /// Energy evolves the groove rather than replacing it), except under Lock drums.
     fn serve(&mut self, (request, serial): (Request, u64)) {
         let Some(mut phrase) = self.pool.pop() else {
             self.waiting = Some((request, serial));
             return;
         };
         let started = std::time::Instant::now();
+        let knobs = &request.knobs;
         let mut session = self.session.get();
+        let keep_groove = knobs.lock_drums && session.groove.is_some();
         if request.kind == RequestKind::NewSeed {
             session.seed = next_seed(session.seed);
+            if !keep_groove {
+                session.groove_seed = None;
+            }
         }
-        let mut written = None;
-        if request.kind != RequestKind::Perform {
+        if request.new_groove {
+            session.groove_seed = Some(next_seed(session.groove_seed()));
+        }
+        let writes = request.kind != RequestKind::Perform;
+        if writes {
             let playing = session.progression.as_ref();
-            match write_progression(&mut *self.source, &request.knobs, session.seed, playing) {
-                Ok(p) => {
-                    written = p.clone().map(|progression| HistoryEntry {
-                        seed: session.seed,
-                        progression,
-                        energy: request.knobs.energy,
-                        valence: request.knobs.valence,
-                    });
-                    session.progression = p;
-                }
+            match write_progression(&mut *self.source, knobs, session.seed, playing) {
+                Ok(p) => session.progression = p,
                 Err(message) => {
                     tracing::warn!("Lofi Loom could not write a new phrase: {message}");
                     self.status
@@ -298,19 +297,35 @@ impl WorkerState {
                 }
             }
         }
-        if render_session(&session, &request.knobs, &mut phrase) {
+        if request.new_groove || (writes && !keep_groove) {
+            session.groove = Some(write_groove(knobs, session.groove_seed()));
+        }
+        let written = (writes || request.new_groove)
+            .then(|| session.progression.clone())
+            .flatten()
+            .map(|progression| HistoryEntry {
+                seed: session.seed,
+                progression,
+                energy: knobs.energy,
+                valence: knobs.valence,
+                groove: session.groove.clone(),
+                groove_seed: session.groove_seed,
+            });
+        if render_session(&session, knobs, &mut phrase) {
             self.session.update(|s| {
                 s.seed = session.seed;
                 s.progression = session.progression.clone();
+                s.groove = session.groove.clone();
+                s.groove_seed = session.groove_seed;
                 if let Some(entry) = written {
-                    if request.kind == RequestKind::Vary {
+                    if request.kind == RequestKind::Vary && !request.new_groove {
                         s.refine_history(entry);
                     } else {
                         s.push_history(entry);
                     }
                 }
             });
-            publish_view(&self.views, &session, &request.knobs, &mut phrase);
+            publish_view(&self.views, &session, knobs, &mut phrase);
             self.answer(WorkerToAudio::Phrase {
                 phrase,
                 answers: serial,
@@ -375,11 +390,8 @@ mod tests {
             Worker::spawn(cell.clone(), Arc::default(), Views::new(), loaded()).unwrap();
         let knobs = Knobs::default();
         for _ in 0..3 * POOL_PHRASES {
-            ends.request(Request {
-                kind: RequestKind::Perform,
-                knobs,
-            })
-            .unwrap();
+            ends.request(Request::new(RequestKind::Perform, knobs))
+                .unwrap();
             let p = wait_for_phrase(&mut ends);
             assert_eq!(p.bars(), 4);
             let mut expected = Phrase::new(8);
@@ -398,17 +410,20 @@ mod tests {
         let (_worker, mut ends) =
             Worker::spawn(cell.clone(), Arc::default(), Views::new(), loaded()).unwrap();
         let knobs = Knobs::default();
-        ends.request(Request {
-            kind: RequestKind::NewSeed,
-            knobs,
-        })
-        .unwrap();
+        ends.request(Request::new(RequestKind::NewSeed, knobs))
+            .unwrap();
         let p = wait_for_phrase(&mut ends);
         assert_eq!(cell.get().seed, next_seed(7));
+        // The new seed writes the groove too (none was given).
+        assert_eq!(
+            (cell.get().groove_seed, cell.get().groove.is_some()),
+            (None, true)
+        );
         let mut expected = Phrase::new(8);
         render_session(
             &Session {
                 seed: next_seed(7),
+                groove: Some(write_groove(&knobs, next_seed(7))),
                 ..session()
             },
             &knobs,
@@ -424,11 +439,8 @@ mod tests {
         let (_worker, mut ends) =
             Worker::spawn(cell, Arc::default(), Views::new(), loaded()).unwrap();
         let knobs = Knobs::default();
-        ends.request(Request {
-            kind: RequestKind::NewSeed,
-            knobs,
-        })
-        .unwrap();
+        ends.request(Request::new(RequestKind::NewSeed, knobs))
+            .unwrap();
         std::thread::sleep(Duration::from_millis(50));
         assert!(ends.next_phrase().is_none());
     }
@@ -442,11 +454,8 @@ mod tests {
         let (_worker, mut ends) =
             Worker::spawn(cell, status.clone(), Views::new(), failing).unwrap();
         let knobs = Knobs::default();
-        ends.request(Request {
-            kind: RequestKind::Vary,
-            knobs,
-        })
-        .unwrap();
+        ends.request(Request::new(RequestKind::Vary, knobs))
+            .unwrap();
         let p = wait_for_phrase(&mut ends);
         assert_eq!(p.bars(), 4);
         assert_eq!(status.source().as_deref(), Some("loaded progression"));
@@ -501,7 +510,7 @@ mod tests {
             RequestKind::NewSeed,
             RequestKind::Perform,
         ] {
-            ends.request(Request { kind, knobs }).unwrap();
+            ends.request(Request::new(kind, knobs)).unwrap();
             let p = wait_for_phrase(&mut ends);
             let view = views.latest().expect("a view");
             assert_eq!(view.id, p.id());
@@ -527,9 +536,11 @@ mod tests {
         });
         let p = wait_for_phrase(&mut ends);
         let mut expected = Phrase::new(8);
+        assert!(s.history[0].groove.is_some(), "the entry keeps its groove");
         let restored = Session {
             seed: seeds[0],
             progression: Some(s.history[0].progression.clone()),
+            groove: s.history[0].groove.clone(),
             ..Session::default()
         };
         render_session(&restored, &knobs, &mut expected);
@@ -551,6 +562,8 @@ mod tests {
             progression: s.progression.clone().unwrap(),
             energy: 0.5,
             valence: 0.5,
+            groove: None,
+            groove_seed: None,
         };
         s.push_history(entry.clone());
         s.push_history(entry.clone());
@@ -617,5 +630,76 @@ mod tests {
             *lock(&asked),
             [None, Some(PathBuf::from("/models/broken")), None]
         );
+    }
+
+    #[test]
+    fn lock_drums_keeps_the_groove_while_the_chords_change_and_drums_only_changes_only_it() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let source: SourceFactory = Box::new(|_| Ok(Box::new(Transposing)));
+        let (_worker, mut ends) =
+            Worker::spawn(cell.clone(), Arc::default(), Views::new(), source).unwrap();
+        let knobs = Knobs::default();
+        // A first written phrase: its groove comes from its seed.
+        ends.request(Request::new(RequestKind::NewSeed, knobs))
+            .unwrap();
+        let p = wait_for_phrase(&mut ends);
+        ends.retire(p);
+        let first = cell.get();
+        let groove = first
+            .groove
+            .clone()
+            .expect("a groove is written with the phrase");
+        assert_eq!(groove, write_groove(&knobs, first.seed));
+
+        // Lock drums, new seed: new chords, the same groove.
+        let locked = Knobs {
+            lock_drums: true,
+            ..knobs
+        };
+        ends.request(Request::new(RequestKind::NewSeed, locked))
+            .unwrap();
+        let p = wait_for_phrase(&mut ends);
+        let second = cell.get();
+        assert_ne!(second.seed, first.seed);
+        assert_ne!(second.progression, first.progression);
+        assert_eq!(second.groove.as_ref(), Some(&groove));
+        assert_eq!(second.groove_seed, None);
+        let drums = |p: &Phrase| -> Vec<(u64, u8)> {
+            p.notes()
+                .iter()
+                .filter(|n| n.part == crate::music::phrase::Part::Drums)
+                .map(|n| (n.start_beats.to_bits(), n.key))
+                .collect()
+        };
+        let mut before = Phrase::new(8);
+        render_session(&first, &knobs, &mut before);
+        // Humanize follows the phrase seed, so compare the hits' keys and their order.
+        let keys = |v: Vec<(u64, u8)>| v.into_iter().map(|(_, k)| k).collect::<Vec<_>>();
+        assert_eq!(keys(drums(&p)), keys(drums(&before)));
+        ends.retire(p);
+
+        // Drums only: the same chords and seed, the next groove seed.
+        let only = Request {
+            new_groove: true,
+            ..Request::new(RequestKind::Perform, knobs)
+        };
+        ends.request(only).unwrap();
+        let p = wait_for_phrase(&mut ends);
+        ends.retire(p);
+        let third = cell.get();
+        assert_eq!(
+            (third.seed, &third.progression),
+            (second.seed, &second.progression)
+        );
+        assert_eq!(third.groove_seed, Some(next_seed(second.seed)));
+        assert_eq!(
+            third.groove,
+            Some(write_groove(&knobs, next_seed(second.seed)))
+        );
+        assert_ne!(third.groove, second.groove);
+        // Each of the three is in the history, with its groove.
+        let grooves: Vec<_> = third.history.iter().map(|e| e.groove.clone()).collect();
+        assert_eq!(grooves, [first.groove, second.groove, third.groove.clone()]);
     }
 }

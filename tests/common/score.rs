@@ -124,6 +124,12 @@ pub fn params_with(chase: bool) -> Value {
         "lock-chords": {"bool": false},
         "lock-rhythm": {"bool": false},
         "chase": {"bool": chase},
+        "drums_on": {"bool": true},
+        "drums_channel": {"i32": 10},
+        "drums_kit": {"string": "gm"},
+        "lazy": {"f32": 30.0},
+        "lock-drums": {"bool": false},
+        "regenerate-drums": {"bool": false},
     })
 }
 
@@ -175,10 +181,11 @@ pub fn parse_saved(bytes: &[u8]) -> (Value, Value) {
 }
 
 /// A session as this build saves it: `session` (written in format 1, as [`SESSION_JSON`])
-/// upgraded to format 2, which adds an empty history and no custom model.
+/// upgraded to format 3, which adds an empty history and no custom model (and no groove, which
+/// is left out of the saved form while there is none).
 pub fn saved_form(session: &str) -> Value {
     let mut v: Value = serde_json::from_str(session).expect("the session is JSON");
-    v["version"] = json!(2);
+    v["version"] = json!(3);
     v["history"] = json!([]);
     v["history_pos"] = Value::Null;
     v["model_dir"] = Value::Null;
