@@ -12,7 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lofi_loom::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, SwapMode};
-use lofi_loom::midi::sim::SimTransport;
+use lofi_loom::audio::sim::SimTransport;
 use lofi_loom::music::phrase::{Note, Part, Phrase};
 use lofi_loom::music::progression::{Bar, Chord, Mode, Progression, Step};
 use lofi_loom::music::render::{render_into, RenderSettings};

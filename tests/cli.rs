@@ -19,7 +19,7 @@
 mod tempdir;
 
 use lofi_loom::audio::sequencer::Sequencer;
-use lofi_loom::midi::sim::{Recorder, SimTransport};
+use lofi_loom::audio::sim::{Recorder, SimTransport};
 use lofi_loom::music::phrase::Phrase;
 use lofi_loom::music::progression::Progression;
 use lofi_loom::music::render::{self, RenderSettings};

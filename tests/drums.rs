@@ -597,7 +597,7 @@ fn levels_parse_to_their_numbers() {
 #[test]
 fn drums_play_on_channel_ten_on_their_exact_samples() {
     use lofi_loom::audio::sequencer::Sequencer;
-    use lofi_loom::midi::sim::{Recorder, SimTransport};
+    use lofi_loom::audio::sim::{Recorder, SimTransport};
     use lofi_loom::music::phrase::Phrase;
     use lofi_loom::music::progression::{Mode, Progression};
     use lofi_loom::music::render::{render_into, RenderSettings};

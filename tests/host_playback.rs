@@ -99,6 +99,11 @@ const RUNS: [(Clock, Pins); 3] = [
 fn check_full_run(record: &Record, clock: Clock, pins: &Pins) {
     let label = format!("{} Hz, {} BPM", clock.rate, clock.bpm);
     let heard = heard(record, &label);
+    // The test state sets MIDI only: exact zeros out.
+    assert!(
+        record.calls.iter().all(|c| c.silent),
+        "{label}: MIDI only, yet the audio output is not silent"
+    );
     check_pins(&heard, clock, pins, &label);
     check_phrase_repeats(&heard, clock, record.marks.loop_seek, &label);
     check_wraps(record, &heard, &label);

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lofi_loom::audio::sequencer::{Sequencer, SwapMode};
-use lofi_loom::midi::sim::{Recorder, SimTransport, TimedEvent};
+use lofi_loom::audio::sim::{Recorder, SimTransport, TimedEvent};
 use lofi_loom::music::phrase::{Note, Part, Phrase};
 use proptest::prelude::*;
 

@@ -1,8 +1,14 @@
 //! The audio thread's own code: the [`sequencer`] that plays phrases against the host transport
-//! at exact samples, and the [`control`] that decides when to ask the worker for a new phrase.
+//! at exact samples, the [`control`] that decides when to ask the worker for a new phrase, the
+//! built-in [`band`] (instruments and the lo-fi texture chain), and the [`engine`] that drives
+//! the band with exactly the events the sequencer sends to the host.
 //!
 //! Everything here is real-time safe: no allocation, lock, syscall, logging or unbounded loop.
 //! It receives phrases already built and hands them back to be freed elsewhere.
 
+pub mod band;
+pub mod bounce;
 pub mod control;
+pub mod engine;
 pub mod sequencer;
+pub mod sim;

@@ -23,7 +23,7 @@
 //! (`_beats`) and samples (`_samples`). Phrases are aligned to the song: phrase bar 0 plays on
 //! every song bar that is a multiple of the phrase length.
 
-use crate::music::phrase::{Part, Phrase};
+use crate::music::phrase::{Edge, Part, Phrase};
 use crate::music::progression::BEATS_PER_BAR;
 
 /// Slack when turning a position into a sample index, in samples (absorbs float rounding).
@@ -95,6 +95,9 @@ pub struct MidiEvent {
     pub key: u8,
     /// Velocity 1–127 for note-ons, 0 for note-offs.
     pub velocity: u8,
+    /// The part of the note (for a note-off, of the note-on it ends): which built-in
+    /// instrument plays it. Not sent to the host.
+    pub part: Part,
 }
 
 /// Where the sequencer's results go: note events in time order, and phrases it no longer
@@ -187,6 +190,11 @@ impl Grid {
     }
 }
 
+/// A phrase position in beats, in bars.
+fn at_bars_of(beats: f64) -> f64 {
+    beats / f64::from(BEATS_PER_BAR)
+}
+
 /// Sounding notes: a reference count per channel and key, plus a bit per key for quick release.
 #[derive(Debug, Clone)]
 struct Sounding {
@@ -194,6 +202,8 @@ struct Sounding {
     count: [[u8; 128]; 16],
     /// Bit k of `bits[ch]` is set while key k sounds on channel ch.
     bits: [u128; 16],
+    /// The part of the latest note-on of each (channel, key): the part its note-off ends.
+    part: [[Part; 128]; 16],
 }
 
 impl Default for Sounding {
@@ -201,20 +211,14 @@ impl Default for Sounding {
         Sounding {
             count: [[0; 128]; 16],
             bits: [0; 16],
+            part: [[Part::Chords; 128]; 16],
         }
     }
 }
 
 impl Sounding {
-    fn note_on(
-        &mut self,
-        timing: u32,
-        channel: u8,
-        key: u8,
-        velocity: u8,
-        out: &mut impl SequencerOutput,
-    ) {
-        let (ch, k) = ((channel & 15) as usize, (key & 127) as usize);
+    fn note_on(&mut self, timing: u32, edge: &Edge, out: &mut impl SequencerOutput) {
+        let (ch, k) = ((edge.channel & 15) as usize, (edge.key & 127) as usize);
         if self.count[ch][k] > 0 {
             // Already sounding (two parts share a key): end it first so the retrigger is heard
             // and the host never sees two note-ons without a note-off.
@@ -224,16 +228,19 @@ impl Sounding {
                 channel: ch as u8,
                 key: k as u8,
                 velocity: 0,
+                part: self.part[ch][k],
             });
         }
         self.count[ch][k] = self.count[ch][k].saturating_add(1);
         self.bits[ch] |= 1 << k;
+        self.part[ch][k] = edge.part;
         out.note(MidiEvent {
             timing,
             on: true,
             channel: ch as u8,
             key: k as u8,
-            velocity,
+            velocity: edge.velocity,
+            part: edge.part,
         });
     }
 
@@ -250,6 +257,7 @@ impl Sounding {
                     channel: ch as u8,
                     key: k as u8,
                     velocity: 0,
+                    part: self.part[ch][k],
                 });
             }
             _ => self.count[ch][k] -= 1,
@@ -269,6 +277,7 @@ impl Sounding {
                     channel: ch as u8,
                     key: k as u8,
                     velocity: 0,
+                    part: self.part[ch][k],
                 });
             }
             self.bits[ch] = 0;
@@ -493,8 +502,15 @@ impl Sequencer {
             };
             let left = n.start_beats + n.len_beats - start_beats;
             if n.start_beats <= cursor_beats && left >= min_left - 1e-9 {
-                let (ch, key, velocity) = (n.channel, n.key, n.velocity);
-                self.sounding.note_on(timing as u32, ch, key, velocity, out);
+                let edge = Edge {
+                    pos_bars: at_bars_of(n.start_beats),
+                    on: true,
+                    key: n.key,
+                    velocity: n.velocity,
+                    channel: n.channel,
+                    part: n.part,
+                };
+                self.sounding.note_on(timing as u32, &edge, out);
             }
         }
     }
@@ -622,8 +638,7 @@ impl Sequencer {
                 }
                 let timing = (sample_base + grid.offset(ref_bars, at).max(0.0)) as u32;
                 if e.on {
-                    self.sounding
-                        .note_on(timing, e.channel, e.key, e.velocity, out);
+                    self.sounding.note_on(timing, e, out);
                 } else {
                     self.sounding.note_off(timing, e.channel, e.key, out);
                 }
@@ -663,7 +678,7 @@ impl Bound {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::midi::sim::{Recorder, SimTransport, TimedEvent};
+    use crate::audio::sim::{Recorder, SimTransport, TimedEvent};
     use crate::music::phrase::{Note, Part as NotePart};
 
     /// 48 kHz at 120 BPM: 24 000 samples per beat, 96 000 per 4/4 bar.

@@ -24,7 +24,7 @@
 //! Pure and deterministic: the same phrase and settings always give the same bytes.
 
 use crate::audio::sequencer::{MidiEvent, Sequencer};
-use crate::midi::sim::{Recorder, SimTransport};
+use crate::audio::sim::{Recorder, SimTransport};
 use crate::music::phrase::{Part, Phrase};
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};

@@ -56,6 +56,8 @@ pub struct Edge {
     pub velocity: u8,
     /// MIDI channel 0–15.
     pub channel: u8,
+    /// The part the note plays (which built-in instrument sounds it).
+    pub part: Part,
 }
 
 /// Timed notes plus their length in bars; see the module docs.
@@ -156,6 +158,7 @@ impl Phrase {
                 key: n.key,
                 velocity: n.velocity,
                 channel: n.channel,
+                part: n.part,
             };
             self.edges.push(Edge {
                 pos_bars: n.start_beats / per_bar,
@@ -176,6 +179,7 @@ impl Phrase {
                 .then(a.channel.cmp(&b.channel))
                 .then(a.key.cmp(&b.key))
                 .then(a.velocity.cmp(&b.velocity))
+                .then(a.part.cmp(&b.part))
         });
     }
 }

@@ -8,6 +8,7 @@
 pub mod params;
 
 use crate::audio::control::{ControlInputs, Requester};
+use crate::audio::engine::Engine;
 use crate::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
 use crate::bridge::messages::{AudioEnds, Request, RequestKind};
 use crate::bridge::status::Status;
@@ -39,8 +40,11 @@ const OFFLINE_POLL: Duration = Duration::from_micros(100);
 pub struct LofiLoom {
     /// Parameters and the persisted session (shared with the host and the worker).
     params: Arc<LofiParams>,
-    /// Plays phrases against the transport (audio thread).
-    sequencer: Sequencer,
+    /// Plays phrases against the transport and the built-in band (audio thread).
+    engine: Engine,
+    /// Stand-ins for output channels a host does not give (a mono or no output), so the
+    /// band always has two to render into. Made at activation for the largest block.
+    scratch: (Vec<f32>, Vec<f32>),
     /// Decides when to ask the worker for a phrase (audio thread).
     requester: Requester,
     /// The worker thread; made on first activation, joined on drop.
@@ -64,7 +68,8 @@ impl Default for LofiLoom {
     fn default() -> Self {
         LofiLoom {
             params: Arc::new(LofiParams::default()),
-            sequencer: Sequencer::new(),
+            engine: Engine::new(),
+            scratch: (Vec::new(), Vec::new()),
             requester: Requester::default(),
             worker: None,
             audio: None,
@@ -143,6 +148,28 @@ fn wait_for_due_phrase<C: ProcessContext<LofiLoom>>(
     }
 }
 
+/// The block's left and right channels: the host's first two, with any further ones silenced;
+/// `scratch` stands in for channels the host did not give.
+fn stereo<'a>(
+    channels: &'a mut [&mut [f32]],
+    scratch: &'a mut (Vec<f32>, Vec<f32>),
+) -> (&'a mut [f32], &'a mut [f32]) {
+    let (spare_l, spare_r) = (&mut scratch.0, &mut scratch.1);
+    match channels {
+        [] => (&mut spare_l[..0], &mut spare_r[..0]),
+        [mono] => {
+            let n = mono.len().min(spare_r.len());
+            (&mut mono[..n], &mut spare_r[..n])
+        }
+        [l, r, rest @ ..] => {
+            for c in rest {
+                c.fill(0.0);
+            }
+            (&mut **l, &mut **r)
+        }
+    }
+}
+
 /// A seed for a new instance: different every time, so two fresh instances play different
 /// music (a seed, once chosen, is saved and always gives the same music).
 fn fresh_seed() -> u64 {
@@ -181,7 +208,10 @@ fn snapshot(t: &Transport) -> TransportSnapshot {
 
 impl LofiLoom {
     fn control_inputs(&self) -> ControlInputs {
-        let phrase_loop = match (self.sequencer.cursor_bars(), self.sequencer.current()) {
+        let phrase_loop = match (
+            self.engine.sequencer().cursor_bars(),
+            self.engine.sequencer().current(),
+        ) {
             (Some(cursor), Some(p)) => Some((cursor / p.bars() as f64).floor() as i64),
             _ => None,
         };
@@ -197,8 +227,8 @@ impl LofiLoom {
 
     /// Tells the editor what plays and where (audio thread: atomics only).
     fn publish_playback(&self, transport: &TransportSnapshot) {
-        let current = self.sequencer.current();
-        let cursor_bars = match (self.sequencer.cursor_bars(), current) {
+        let current = self.engine.sequencer().current();
+        let cursor_bars = match (self.engine.sequencer().cursor_bars(), current) {
             (Some(cursor), Some(p)) if transport.playing => {
                 Some(cursor.rem_euclid(p.bars() as f64))
             }
@@ -210,7 +240,10 @@ impl LofiLoom {
         });
         self.views.store_playback(
             current.map_or(NO_PHRASE, Phrase::id),
-            self.sequencer.pending().map_or(NO_PHRASE, Phrase::id),
+            self.engine
+                .sequencer()
+                .pending()
+                .map_or(NO_PHRASE, Phrase::id),
             HostView {
                 playing: transport.playing,
                 tempo_bpm: transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0),
@@ -240,7 +273,8 @@ impl LofiLoom {
     /// never hangs the host; the status says so and the phrase swaps in when it comes.
     fn write_first_phrase(&mut self) {
         let session = &self.params.session;
-        if session.read(|s| s.progression.is_some()) || self.sequencer.current().is_some() {
+        if session.read(|s| s.progression.is_some()) || self.engine.sequencer().current().is_some()
+        {
             return;
         }
         let Some(audio) = self.audio.as_mut() else {
@@ -256,7 +290,7 @@ impl LofiLoom {
         while audio.awaiting_answer() && Instant::now() < deadline {
             match audio.next_phrase() {
                 // The replaced phrases are dropped here, on the main thread.
-                Some(phrase) => drop(self.sequencer.install(phrase)),
+                Some(phrase) => drop(self.engine.sequencer_mut().install(phrase)),
                 None => std::thread::sleep(ACTIVATION_POLL),
             }
         }
@@ -272,7 +306,7 @@ impl LofiLoom {
     /// phrase from the very first block.
     fn install_session(&mut self) {
         let restored = self.params.session.restored();
-        if self.sequencer.current().is_some() && self.rendered_restore == Some(restored) {
+        if self.engine.sequencer().current().is_some() && self.rendered_restore == Some(restored) {
             return;
         }
         let mut phrase = Box::new(Phrase::new(MAX_BARS as u32));
@@ -281,7 +315,7 @@ impl LofiLoom {
         if render_session(&session, &knobs, &mut phrase) {
             publish_view(&self.views, &session, &knobs, &mut phrase);
             // The replaced phrases are dropped here, on the main thread.
-            drop(self.sequencer.install(phrase));
+            drop(self.engine.sequencer_mut().install(phrase));
         }
         self.rendered_restore = Some(restored);
     }
@@ -336,6 +370,9 @@ impl Plugin for LofiLoom {
     ) -> bool {
         self.sample_rate = config.sample_rate as f64;
         self.offline = config.process_mode == ProcessMode::Offline;
+        self.engine.prepare(config.sample_rate);
+        let most = config.max_buffer_size as usize;
+        self.scratch = (vec![0.0; most], vec![0.0; most]);
         if self.worker.is_none() {
             match Worker::spawn(
                 self.params.session.clone(),
@@ -356,17 +393,17 @@ impl Plugin for LofiLoom {
         self.install_session();
         self.write_first_phrase();
         self.requester.reset(self.control_inputs());
-        self.sequencer.request_release();
+        self.engine.sequencer_mut().request_release();
         true
     }
 
     fn reset(&mut self) {
-        self.sequencer.request_release();
+        self.engine.sequencer_mut().request_release();
     }
 
     fn deactivate(&mut self) {
         // No events can be sent now; the next block after reactivation releases everything.
-        self.sequencer.request_release();
+        self.engine.sequencer_mut().request_release();
     }
 
     fn process(
@@ -375,31 +412,44 @@ impl Plugin for LofiLoom {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        for channel in buffer.as_slice() {
-            channel.fill(0.0);
-        }
         let Some(audio) = self.audio.as_mut() else {
+            for channel in buffer.as_slice() {
+                channel.fill(0.0);
+            }
             return ProcessStatus::KeepAlive;
         };
         let block_samples = buffer.samples() as u32;
         let transport = snapshot(context.transport());
         let bypassed = self.params.bypass.value();
+        let (left, right) = stereo(buffer.as_slice(), &mut self.scratch);
         {
             let mut out = HostOutput {
                 context,
                 worker: audio,
             };
-            take_phrases(&mut self.sequencer, &mut out);
+            take_phrases(self.engine.sequencer_mut(), &mut out);
             if self.offline && !bypassed {
-                wait_for_due_phrase(&mut self.sequencer, &transport, block_samples, &mut out);
+                let sequencer = self.engine.sequencer_mut();
+                wait_for_due_phrase(sequencer, &transport, block_samples, &mut out);
             }
             if bypassed {
-                self.sequencer.silence(0, &mut out);
+                self.engine.bypass(left, right, &mut out);
             } else {
-                self.sequencer
-                    .set_swap_mode(self.params.swap_at.value().mode());
-                self.sequencer.set_chase(self.params.chase.value());
-                self.sequencer.process(&transport, block_samples, &mut out);
+                let swap_mode = self.params.swap_at.value().mode();
+                let sequencer = self.engine.sequencer_mut();
+                sequencer.set_swap_mode(swap_mode);
+                sequencer.set_chase(self.params.chase.value());
+                let p = &self.params;
+                let parts = [&p.chords.enabled, &p.bass.enabled, &p.melody.enabled];
+                let parts = [
+                    parts[0].value(),
+                    parts[1].value(),
+                    parts[2].value(),
+                    p.drums.enabled.value(),
+                ];
+                let sound = p.sound.block(parts);
+                self.engine
+                    .process(&transport, &sound, left, right, &mut out);
             }
         }
         // Even when bypassed: the editor must show what the sequencer holds.

@@ -5,7 +5,9 @@
 //! command line and the editor. Written by the host (automation) and the GUI; read by the
 //! audio thread as atomics ([`LofiParams::knobs`]).
 
+use crate::audio::band::{self, InstrumentSettings, MelodyVoice, SoundSettings};
 use crate::audio::control::RegenerateMode;
+use crate::audio::engine::SoundBlock;
 use crate::audio::sequencer::SwapMode;
 use crate::editor::layout::EDITOR_SIZE;
 use crate::music::drums::KitMap;
@@ -113,6 +115,56 @@ impl KitChoice {
         match self {
             KitChoice::GeneralMidi => KitMap::GeneralMidi,
             KitChoice::Chromatic => KitMap::Chromatic,
+        }
+    }
+}
+
+/// Whether the built-in band plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum SoundChoice {
+    /// The built-in band plays the parts (and the MIDI is sent too).
+    #[id = "built-in"]
+    #[name = "Built-in"]
+    BuiltIn,
+    /// Only MIDI is sent; the audio output is silent, for your own instruments.
+    #[id = "midi-only"]
+    #[name = "MIDI only"]
+    MidiOnly,
+}
+
+/// The melody instrument's character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum MelodyVoiceChoice {
+    /// Marimba-like, short and woody.
+    #[id = "soft-mallet"]
+    #[name = "Soft mallet"]
+    SoftMallet,
+    /// Bell-like electric piano with a longer ring.
+    #[id = "bell-keys"]
+    #[name = "Bell keys"]
+    BellKeys,
+    /// A sustained, low-passed lead.
+    #[id = "muted-lead"]
+    #[name = "Muted lead"]
+    MutedLead,
+}
+
+impl MelodyVoiceChoice {
+    /// The band's melody voice.
+    pub fn voice(self) -> MelodyVoice {
+        match self {
+            MelodyVoiceChoice::SoftMallet => MelodyVoice::SoftMallet,
+            MelodyVoiceChoice::BellKeys => MelodyVoice::BellKeys,
+            MelodyVoiceChoice::MutedLead => MelodyVoice::MutedLead,
+        }
+    }
+
+    /// The choice for a band voice.
+    pub fn of(voice: MelodyVoice) -> MelodyVoiceChoice {
+        match voice {
+            MelodyVoice::SoftMallet => MelodyVoiceChoice::SoftMallet,
+            MelodyVoice::BellKeys => MelodyVoiceChoice::BellKeys,
+            MelodyVoice::MutedLead => MelodyVoiceChoice::MutedLead,
         }
     }
 }
@@ -312,6 +364,120 @@ impl DrumParams {
     }
 }
 
+/// The built-in band: whether it plays, instrument levels, the melody voice and the lo-fi
+/// texture on the mix. Read by the audio thread once per block ([`SoundParams::block`]).
+#[derive(Params)]
+pub struct SoundParams {
+    /// Built-in band or MIDI only.
+    #[id = "sound"]
+    pub sound: EnumParam<SoundChoice>,
+    /// Electric piano (chords) level.
+    #[id = "keys-level"]
+    pub keys_level: FloatParam,
+    /// Melody instrument level.
+    #[id = "melody-level"]
+    pub melody_level: FloatParam,
+    /// Bass level.
+    #[id = "bass-level"]
+    pub bass_level: FloatParam,
+    /// Drum kit level.
+    #[id = "kit-level"]
+    pub kit_level: FloatParam,
+    /// The melody instrument.
+    #[id = "melody-voice"]
+    pub melody_voice: EnumParam<MelodyVoiceChoice>,
+    /// Low-pass, percent (0 = open).
+    #[id = "tone"]
+    pub tone: FloatParam,
+    /// Tape wow and flutter, percent.
+    #[id = "wobble"]
+    pub wobble: FloatParam,
+    /// Tape saturation, percent.
+    #[id = "drive"]
+    pub drive: FloatParam,
+    /// Vinyl crackle and hiss, percent.
+    #[id = "dust"]
+    pub dust: FloatParam,
+    /// Bit depth and sample-rate reduction, percent.
+    #[id = "crush"]
+    pub crush: FloatParam,
+    /// Small-room reverb, percent.
+    #[id = "space"]
+    pub space: FloatParam,
+    /// Master level.
+    #[id = "master"]
+    pub master: FloatParam,
+}
+
+impl SoundParams {
+    fn new() -> SoundParams {
+        let level = |name: &str| float_param(name, band::LEVEL_DB, 0.5, 1, " dB");
+        let pct = |name: &str, range| float_param(name, range, 1.0, 0, " %");
+        SoundParams {
+            sound: EnumParam::new("Sound", SoundChoice::BuiltIn),
+            keys_level: level("Keys level"),
+            melody_level: level("Melody level"),
+            bass_level: level("Bass level"),
+            kit_level: level("Kit level"),
+            melody_voice: EnumParam::new("Melody voice", MelodyVoiceChoice::SoftMallet),
+            tone: pct("Tone", band::TONE_PCT),
+            wobble: pct("Wobble", band::WOBBLE_PCT),
+            drive: pct("Drive", band::DRIVE_PCT),
+            dust: pct("Dust", band::DUST_PCT),
+            crush: pct("Crush", band::CRUSH_PCT),
+            space: pct("Space", band::SPACE_PCT),
+            master: float_param("Master", band::MASTER_DB, 0.5, 1, " dB"),
+        }
+    }
+
+    /// What the engine does with sound this block; each instrument is on when its part is
+    /// (atomics only: real-time safe).
+    pub fn block(&self, parts: [bool; 4]) -> SoundBlock {
+        let instrument = |on, level: &FloatParam| InstrumentSettings {
+            on,
+            level_db: level.value(),
+        };
+        let [chords, bass, melody, drums] = parts;
+        SoundBlock {
+            built_in: self.sound.value() == SoundChoice::BuiltIn,
+            settings: SoundSettings {
+                keys: instrument(chords, &self.keys_level),
+                melody: instrument(melody, &self.melody_level),
+                bass: instrument(bass, &self.bass_level),
+                kit: instrument(drums, &self.kit_level),
+                melody_voice: self.melody_voice.value().voice(),
+                tone: self.tone.value() / 100.0,
+                wobble: self.wobble.value() / 100.0,
+                drive: self.drive.value() / 100.0,
+                dust: self.dust.value() / 100.0,
+                crush: self.crush.value() / 100.0,
+                space: self.space.value() / 100.0,
+                master_db: self.master.value(),
+            },
+        }
+    }
+
+    /// Each float parameter of the band with the value `preset` gives it (texture in percent,
+    /// levels in dB): what choosing a preset sets.
+    pub fn preset_values(&self, preset: &SoundSettings) -> [(&FloatParam, f32); 11] {
+        // Whole percents, as the parameters step.
+        let pct = |x: f32| (x * 100.0).round();
+        [
+            (&self.keys_level, preset.keys.level_db),
+            (&self.melody_level, preset.melody.level_db),
+            (&self.bass_level, preset.bass.level_db),
+            (&self.kit_level, preset.kit.level_db),
+            (&self.master, preset.master_db),
+            (&self.tone, pct(preset.tone)),
+            (&self.wobble, pct(preset.wobble)),
+            (&self.drive, pct(preset.drive)),
+            (&self.dust, pct(preset.dust)),
+            (&self.crush, pct(preset.crush)),
+            (&self.space, pct(preset.space)),
+        ]
+    }
+}
+
 /// All parameters and the persisted session.
 #[derive(Params)]
 pub struct LofiParams {
@@ -376,6 +542,9 @@ pub struct LofiParams {
     /// pitches for it.
     #[id = "lock-rhythm"]
     pub lock_rhythm: BoolParam,
+    /// The built-in band.
+    #[nested(group = "Sound")]
+    pub sound: SoundParams,
     /// When playback starts, seeks or loops into the middle of a chord, bass or melody note,
     /// start it there instead of waiting for the next one.
     #[id = "chase"]
@@ -414,6 +583,7 @@ impl Default for LofiParams {
             lock_chords: BoolParam::new("Lock chords", false),
             lock_rhythm: BoolParam::new("Lock melody rhythm", false),
             chase: BoolParam::new("Chase notes", true),
+            sound: SoundParams::new(),
             session: SessionCell::default(),
             editor_size: Mutex::new(EDITOR_SIZE),
         }
@@ -468,7 +638,22 @@ mod tests {
     #[test]
     fn float_params_round_trip_through_text() {
         let p = LofiParams::default();
-        for param in [&p.energy, &p.valence, &p.swing, &p.humanize, &p.lazy] {
+        let s = &p.sound;
+        for param in [
+            &p.energy,
+            &p.valence,
+            &p.swing,
+            &p.humanize,
+            &p.lazy,
+            &s.keys_level,
+            &s.tone,
+            &s.wobble,
+            &s.drive,
+            &s.dust,
+            &s.crush,
+            &s.space,
+            &s.master,
+        ] {
             for i in 0..=200 {
                 let normalized = i as f32 / 200.0;
                 let plain = param.preview_plain(normalized);
@@ -521,5 +706,28 @@ mod tests {
     #[test]
     fn a_fresh_instance_plays_the_default_knobs() {
         assert_eq!(LofiParams::default().knobs(), Knobs::default());
+    }
+
+    /// A fresh instance's band is the band's own default, and each preset maps onto the
+    /// parameters it sets (and back, through `block`).
+    #[test]
+    fn the_sound_parameters_start_at_the_band_defaults_and_carry_presets() {
+        let p = LofiParams::default();
+        let block = p.sound.block([true; 4]);
+        assert!(block.built_in);
+        assert_eq!(block.settings, band::DEFAULT_SETTINGS);
+        for (_, preset) in band::PRESETS {
+            let values = p.sound.preset_values(&preset);
+            for (param, value) in values {
+                assert!(
+                    param.preview_normalized(value) >= 0.0
+                        && param.preview_plain(param.preview_normalized(value)) == value,
+                    "{} {value}",
+                    param.name()
+                );
+            }
+        }
+        let off = p.sound.block([false, true, true, true]);
+        assert!(!off.settings.keys.on && off.settings.bass.on);
     }
 }

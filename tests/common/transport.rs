@@ -141,6 +141,8 @@ pub struct Call {
     pub status: ProcessStatus,
     /// Whether both output channels came back all zeros.
     pub silent: bool,
+    /// Whether every output sample is a finite number.
+    pub finite: bool,
     /// Note events, in the order received.
     pub notes: Vec<Received>,
     /// Events other than notes (the plugin should send none).
@@ -212,6 +214,8 @@ pub struct Driver<'p> {
     /// When set, blocks are paced to the wall clock from this instant, as a DAW playing in
     /// real time does; otherwise they run as fast as possible (an offline render).
     pub paced_from: Option<Instant>,
+    /// When set, every block's audio is kept here (left, right).
+    pub audio: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl<'p> Driver<'p> {
@@ -235,6 +239,7 @@ impl<'p> Driver<'p> {
             record: Record::default(),
             param_changes: Vec::new(),
             paced_from: None,
+            audio: None,
         }
     }
 
@@ -425,6 +430,14 @@ impl<'p> Driver<'p> {
             .iter()
             .chain(&self.right[..n])
             .all(|&s| s == 0.0);
+        let finite = self.left[..n]
+            .iter()
+            .chain(&self.right[..n])
+            .all(|s| s.is_finite());
+        if let Some((left, right)) = self.audio.as_mut() {
+            left.extend_from_slice(&self.left[..n]);
+            right.extend_from_slice(&self.right[..n]);
+        }
         let mut notes = Vec::new();
         let mut other_events = 0;
         for event in self.out_events.iter() {
@@ -452,6 +465,7 @@ impl<'p> Driver<'p> {
             playing: transport.flags.contains(TransportFlags::IS_PLAYING),
             status,
             silent,
+            finite,
             notes,
             other_events,
         });

@@ -1,0 +1,259 @@
+//! Hostile input, extreme settings, output ceiling, DC, silence after stop, the idle fast
+//! path, long decays and other sample rates.
+
+// A test that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/band_loop.rs"]
+mod common;
+
+use common::*;
+use lofi_loom::audio::band::{Band, Instrument, InstrumentSettings, MelodyVoice, SoundSettings};
+
+/// −1 dBFS.
+const CEILING: f32 = 0.891_251;
+/// −90 dBFS.
+const MINUS_90_DB: f32 = 3.162_3e-5;
+const ALL: [Instrument; 4] = [
+    Instrument::Keys,
+    Instrument::Melody,
+    Instrument::Bass,
+    Instrument::Kit,
+];
+
+fn maxed() -> SoundSettings {
+    let loud = InstrumentSettings {
+        on: true,
+        level_db: 6.0,
+    };
+    SoundSettings {
+        keys: loud,
+        melody: loud,
+        bass: loud,
+        kit: loud,
+        melody_voice: MelodyVoice::BellKeys,
+        tone: 1.0,
+        wobble: 1.0,
+        drive: 1.0,
+        dust: 1.0,
+        crush: 1.0,
+        space: 1.0,
+        master_db: 6.0,
+    }
+}
+
+fn with_all(x: f32, db: f32) -> SoundSettings {
+    let i = InstrumentSettings {
+        on: true,
+        level_db: db,
+    };
+    SoundSettings {
+        keys: i,
+        melody: i,
+        bass: i,
+        kit: i,
+        tone: x,
+        wobble: x,
+        drive: x,
+        dust: x,
+        crush: x,
+        space: x,
+        master_db: db,
+        ..Default::default()
+    }
+}
+
+fn check(l: &[f32], r: &[f32], what: &str) {
+    for (i, x) in l.iter().chain(r).enumerate() {
+        assert!(x.is_finite(), "{what}: non-finite sample {i}");
+        assert!(x.abs() <= CEILING, "{what}: sample {i} = {x} above -1 dBFS");
+        assert!(*x == 0.0 || x.is_normal(), "{what}: subnormal sample {i}");
+    }
+}
+
+/// Every key of every instrument at once, repeated note-ons, offs without ons, velocities
+/// 0 and 127, blocks of 0, 1 and 8192 samples.
+fn abuse(band: &mut Band, s: &SoundSettings, what: &str) {
+    let (mut l, mut r) = (vec![0.0; 8192], vec![0.0; 8192]);
+    band.set_playing(true);
+    for inst in ALL {
+        for key in 0..=127 {
+            band.note_off(inst, key);
+            band.note_on(inst, key, 127);
+        }
+    }
+    band.render(s, &mut l[..0], &mut r[..0]);
+    band.render(s, &mut l[..1], &mut r[..1]);
+    for _ in 0..6 {
+        band.render(s, &mut l, &mut r);
+        check(&l, &r, what);
+    }
+    for _ in 0..50 {
+        band.note_on(Instrument::Keys, 60, 127);
+        band.note_on(Instrument::Bass, 255, 127);
+        band.note_on(Instrument::Kit, 36, 0);
+        band.render(s, &mut l[..7], &mut r[..7]);
+        check(&l[..7], &r[..7], what);
+    }
+    for inst in ALL {
+        for key in (0..=255).step_by(3) {
+            band.note_on(inst, key, key % 128);
+        }
+    }
+    band.render(s, &mut l[..100], &mut r[..3]);
+    check(&l, &r, what);
+    band.release_all();
+    band.set_playing(false);
+    for _ in 0..30 {
+        band.render(s, &mut l, &mut r);
+        check(&l, &r, what);
+    }
+}
+
+#[test]
+fn hostile_input_and_extreme_settings_stay_finite_and_below_minus_1_dbfs() {
+    let cases = [
+        ("max", maxed()),
+        ("nan", with_all(f32::NAN, f32::NAN)),
+        ("+inf", with_all(f32::INFINITY, f32::INFINITY)),
+        ("-inf", with_all(f32::NEG_INFINITY, f32::NEG_INFINITY)),
+        ("beyond", with_all(7.0, 1e9)),
+        ("zero", with_all(0.0, -60.0)),
+        ("default", SoundSettings::default()),
+    ];
+    for (what, s) in cases {
+        abuse(&mut Band::new(FS), &s, what);
+    }
+    for fs in [f32::NAN, 0.0, -1.0, 1e9] {
+        abuse(&mut Band::new(fs), &maxed(), "odd sample rate");
+    }
+}
+
+#[test]
+fn loop_at_max_levels_stays_below_minus_1_dbfs() {
+    let n = (bar_samples(FS) * 4.0) as usize;
+    let events = demo_loop(4, FS);
+    let (l, r) = render_whole(&mut Band::new(FS), &maxed(), &events, n);
+    check(&l, &r, "max loop");
+    assert!(
+        peak(&l, &r) > 0.5,
+        "the limiter must actually have been driven"
+    );
+}
+
+fn stop_at(events: &mut Timeline, at: usize) {
+    events.retain(|e| (e.0 as usize) < at);
+    events.push((at as u64, Ev::Play(false)));
+    events.push((at as u64, Ev::ReleaseAll));
+}
+
+#[test]
+fn default_loop_has_no_dc_and_falls_silent_within_2_s_of_stop() {
+    for dust in [0.25, 0.0, 1.0] {
+        let s = SoundSettings {
+            dust,
+            ..Default::default()
+        };
+        let stop = (bar_samples(FS) * 8.0) as usize;
+        let mut events = demo_loop(8, FS);
+        stop_at(&mut events, stop);
+        let (l, r) = render_whole(&mut Band::new(FS), &s, &events, stop + 3 * FS as usize);
+        let (dl, dr) = dc(&l[..stop], &r[..stop]);
+        assert!(dl.abs() < 1e-3 && dr.abs() < 1e-3, "DC {dl} {dr}");
+        let tail = stop + 2 * FS as usize;
+        assert!(
+            peak(&l[tail..], &r[tail..]) < MINUS_90_DB,
+            "dust {dust}: not below -90 dBFS 2 s after stop"
+        );
+        assert!(
+            peak(&l[stop - 4800..stop], &r[stop - 4800..stop]) > 0.01,
+            "loop was silent"
+        );
+    }
+}
+
+#[test]
+fn idle_after_tails_writes_exact_zeros_and_wakes_on_a_note() {
+    let mut band = Band::new(FS);
+    assert!(band.is_idle(), "a new band is idle");
+    let s = SoundSettings::default();
+    let (mut buf_l, mut buf_r) = (vec![1.0; 8192], vec![1.0; 8192]);
+    let (l, r) = (&mut buf_l[..512], &mut buf_r[..512]);
+    band.set_playing(true);
+    band.render(&s, l, r);
+    assert!(!band.is_idle(), "dust plays while the transport runs");
+    band.note_on(Instrument::Keys, 60, 100);
+    band.note_on(Instrument::Kit, 51, 100);
+    for _ in 0..100 {
+        band.render(&s, l, r);
+    }
+    band.set_playing(false);
+    band.release_all();
+    let mut blocks = 0;
+    while !band.is_idle() {
+        band.render(&s, l, r);
+        blocks += 1;
+        assert!(blocks < 10 * 48_000 / 512, "not idle 10 s after stop");
+    }
+    for n in [512, 1, 0, 8192, 77] {
+        buf_l.fill(1.0);
+        buf_r.fill(1.0);
+        band.render(&s, &mut buf_l[..n], &mut buf_r[..n]);
+        assert!(
+            buf_l[..n]
+                .iter()
+                .chain(&buf_r[..n])
+                .all(|&x| x.to_bits() == 0),
+            "idle output is not exact zeros"
+        );
+        assert!(band.is_idle());
+    }
+    band.note_on(Instrument::Melody, 72, 100);
+    assert!(!band.is_idle());
+    band.render(&s, &mut buf_l[..512], &mut buf_r[..512]);
+    assert!(
+        peak(&buf_l[..512], &buf_r[..512]) > 1e-3,
+        "no sound after waking"
+    );
+}
+
+#[test]
+fn long_held_decay_stays_normal_then_goes_idle() {
+    let s = SoundSettings {
+        dust: 0.0,
+        ..maxed()
+    };
+    let mut band = Band::new(FS);
+    let (mut l, mut r) = (vec![0.0; 4096], vec![0.0; 4096]);
+    for k in [36, 48, 55, 64, 71] {
+        band.note_on(Instrument::Keys, k, 127);
+    }
+    band.note_on(Instrument::Kit, 36, 127);
+    // 60 s: the held notes decay through every level down to their end.
+    for _ in 0..(60 * FS as usize / 4096) {
+        band.render(&s, &mut l, &mut r);
+        check(&l, &r, "held decay");
+    }
+    assert!(
+        band.is_idle(),
+        "held notes that decayed away must leave the band idle"
+    );
+}
+
+#[test]
+fn other_sample_rates_play_stop_and_go_idle() {
+    for fs in [8_000.0, 22_050.0, 44_100.0, 96_000.0, 192_000.0] {
+        let stop = (bar_samples(fs) * 2.0) as usize;
+        let mut events = demo_loop(2, fs);
+        stop_at(&mut events, stop);
+        let mut band = Band::new(fs);
+        let (l, r) = render_whole(&mut band, &maxed(), &events, stop + 3 * fs as usize);
+        check(&l, &r, "sample rate");
+        let tail = stop + 2 * fs as usize;
+        assert!(
+            peak(&l[tail..], &r[tail..]) < MINUS_90_DB,
+            "{fs} Hz: not silent 2 s after stop"
+        );
+        assert!(band.is_idle(), "{fs} Hz: not idle 3 s after stop");
+    }
+}
