@@ -998,3 +998,77 @@ fn render_with_only_seed_and_knobs_writes_what_a_fresh_plugin_plays() {
     assert!(!drums.is_empty() && drums.iter().all(|n| n.4 == 9));
     assert!(drums.iter().any(|n| n.0 < 60 && n.2 == 36), "{drums:?}");
 }
+
+/// FNV-1a, 64 bits: a short fingerprint of a file's bytes.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// A `.wav` output is the built-in band playing the phrase: a 48 kHz, 24-bit stereo WAV file
+/// of the loops and their tail, the same bytes every time.
+///
+/// The fingerprint pins those bytes. It was recorded from this command's output when the WAV
+/// render was added (x86_64 Linux, glibc 2.36) and checked by ear and by its measured loudness,
+/// peak and decay (see README, Performance): it is a regression pin, not an independent
+/// computation. A change to the band, the drums, the decoder or the renderer that changes the
+/// sound changes it; update it deliberately, saying why.
+#[test]
+fn a_wav_file_is_the_band_playing_the_phrase_the_same_bytes_every_time() {
+    let args = [
+        "--energy",
+        "0.3",
+        "--valence",
+        "0.7",
+        "--bars",
+        "8",
+        "--seed",
+        "7",
+        "--bpm",
+        "82",
+    ];
+    let dir = temp_dir("wav");
+    let (a, b) = (dir.file("a.wav"), dir.file("b.WAV"));
+    for out in [&a, &b] {
+        let mut all = vec!["render"];
+        all.extend_from_slice(&args);
+        all.extend_from_slice(&["-o", out]);
+        let run = lofi(&all);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("48 kHz 24-bit stereo"),
+            "{}",
+            run.stderr
+        );
+    }
+    let bytes = std::fs::read(&a).expect("the WAV file");
+    assert_eq!(bytes, std::fs::read(&b).expect("the second WAV file"));
+    // RIFF/WAVE with a 24-bit stereo 48 kHz format chunk.
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(&bytes[8..12], b"WAVE");
+    let fmt = bytes
+        .windows(4)
+        .position(|w| w == b"fmt ")
+        .expect("a format chunk");
+    let field = |at: usize, len: usize| {
+        bytes[fmt + 8 + at..fmt + 8 + at + len]
+            .iter()
+            .rev()
+            .fold(0u32, |v, &b| v << 8 | u32::from(b))
+    };
+    assert_eq!((field(2, 2), field(4, 4), field(14, 2)), (2, 48_000, 24));
+    // 8 bars at 82 BPM: 8 × 4 × 60 / 82 s = 23.41 s, and a tail of at most 4 s.
+    let data = bytes
+        .windows(4)
+        .position(|w| w == b"data")
+        .expect("a data chunk");
+    let len = u32::from_le_bytes(bytes[data + 4..data + 8].try_into().unwrap()) as usize;
+    let seconds = len as f64 / 6.0 / 48_000.0;
+    assert!((23.41..27.5).contains(&seconds), "{seconds} s");
+    assert_eq!(
+        fnv1a(&bytes),
+        5_488_087_270_145_015_050,
+        "the fingerprint of the WAV render"
+    );
+}

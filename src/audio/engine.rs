@@ -42,6 +42,8 @@ pub struct Engine {
     band: Option<(Band, f32)>,
     /// Whether the band played last block (switching to MIDI only resets it once).
     band_on: bool,
+    /// Whether the transport played last block (a stop releases the band once).
+    was_playing: bool,
 }
 
 impl Engine {
@@ -95,6 +97,12 @@ impl Engine {
         };
         self.band_on = true;
         band.set_playing(transport.playing);
+        if self.was_playing && !transport.playing {
+            // Stopped: ringing drums are damped as well (the note-offs the sequencer sends
+            // below release the other instruments; a drum hit has no note-off to follow).
+            band.release_all();
+        }
+        self.was_playing = transport.playing;
         let mut driver = BandDriver {
             out,
             band,

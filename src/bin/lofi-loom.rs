@@ -17,6 +17,9 @@
 //! Exit codes: 0 success, 2 a usage error (bad option or value, malformed progression file),
 //! 1 a failed read or write. Errors are one line on stderr naming the option, field or path.
 
+use lofi_loom::audio::band::{SoundSettings, PRESETS};
+use lofi_loom::audio::bounce::{self, Bounce, BounceSettings};
+use lofi_loom::audio::engine::SoundBlock;
 use lofi_loom::decoder;
 use lofi_loom::midi::export::{self, ExportSettings};
 use lofi_loom::music::drums::{Groove, KitMap};
@@ -35,21 +38,24 @@ use std::sync::Arc;
 
 /// The program's name, as messages show it.
 const BIN: &str = "lofi-loom";
+/// Sample rate of WAV files, in Hz.
+const WAV_RATE_HZ: u32 = 48_000;
 /// Ticks per quarter note offered: the two resolutions DAWs commonly use.
 const PPQ_CHOICES: [u16; 2] = [480, 960];
 
 /// Top-level help.
 const MAIN_HELP: &str = "\
-lofi-loom: lo-fi chord progressions and melodies as MIDI files, note for note what the
-Lofi Loom plugin plays.
+lofi-loom: lo-fi phrases (chords, bass, melody, drums) as MIDI files, note for note what the
+Lofi Loom plugin plays, or as WAV files played by its built-in band.
 
 Usage:
-  lofi-loom render [--energy X] [--valence X] [--seed N] [--bars N] -o <OUT.mid> [OPTIONS]
-  lofi-loom render --progression <FILE> -o <OUT.mid> [OPTIONS]
+  lofi-loom render [--energy X] [--valence X] [--seed N] [--bars N] -o <OUT.wav|OUT.mid> [OPTIONS]
+  lofi-loom render --progression <FILE> -o <OUT.wav|OUT.mid> [OPTIONS]
   lofi-loom help [COMMAND]
 
 Commands:
-  render   Write a phrase with the built-in model (or render a progression file) to a MIDI file
+  render   Write a phrase with the built-in model (or render a progression file) to a WAV or
+           MIDI file
   help     Print this help, or a command's help
 
 Options:
@@ -62,18 +68,23 @@ Run `lofi-loom render --help` for the render options.
 /// Help of `render`.
 const RENDER_HELP: &str = "\
 Write a chord progression and melody with Lofi Loom's built-in model, or read one from a
-file, and render it to a Standard MIDI File (format 1: a tempo track, then one track per part:
-Chords, Bass, Melody), note for note what the Lofi Loom plugin plays.
+file, add drums written from the seed, and render it: to a WAV file played by the plugin's
+built-in band (48 kHz, 24-bit stereo: --loops times and the tail), or to a Standard MIDI File
+(format 1: a tempo track, then one track per part: Chords, Bass, Melody, Drums), note for note
+what the Lofi Loom plugin plays.
 
 Usage:
-  lofi-loom render [--energy X] [--valence X] [--seed N] [--bars N] -o <OUT.mid> [OPTIONS]
-  lofi-loom render --progression <FILE> -o <OUT.mid> [OPTIONS]
+  lofi-loom render [--energy X] [--valence X] [--seed N] [--bars N] -o <OUT.wav|OUT.mid> [OPTIONS]
+  lofi-loom render --progression <FILE> -o <OUT.wav|OUT.mid> [OPTIONS]
 
 Input and output:
   -p, --progression <FILE>  Read the progression instead of writing one: the LOFI sample format
                             ({\"key\": 1-12, \"mode\": 1-7, \"bpm\", \"chords\", \"melodies\"})
                             or Lofi Loom's own JSON
-  -o, --output <FILE>       The .mid file to write (overwritten if it exists)
+  -o, --output <FILE>       The file to write (overwritten if it exists): a .wav file is
+                            audio, anything else a MIDI file
+      --preset <NAME>       The built-in band's sound in a WAV file: Dusty tape, Clean keys,
+                            Late night or Broken cassette [default: the plugin's default sound]
 
 The model (without --progression):
       --valence <X>         0-1: how bright and happy [default: 0.5]
@@ -123,6 +134,7 @@ Parts:
   -h, --help                Print this help
 
 Examples:
+  lofi-loom render --energy 0.3 --valence 0.7 --bars 8 --seed 7 --bpm 82 -o loop.wav
   lofi-loom render --energy 0.3 --valence 0.7 --bars 8 --seed 7 --bpm 82 -o phrase.mid
   lofi-loom render --progression song.json --bpm 75 --swing 30 -o song.mid
 ";
@@ -193,11 +205,31 @@ fn render_command(args: &RenderArgs) -> Result<(), CliError> {
     let seed = args.performance.seed;
     compose::render_phrase(&progression, Some(&groove), &knobs, seed, &mut phrase);
     let export = args.output.export_settings(file_bpm);
-    let bytes = export::midi_file(&phrase, &export);
     let path = &args.output_path;
-    std::fs::write(path, &bytes)
-        .map_err(|e| CliError::Io(format!("cannot write MIDI file `{}`: {e}", path.display())))?;
-    tell(&summary(&phrase, &knobs, &export, path));
+    if is_wav(path) {
+        let export = export.normalized(&phrase);
+        let bounced = bounce::bounce(
+            &phrase,
+            &BounceSettings {
+                sample_rate: WAV_RATE_HZ,
+                tempo_bpm: export.tempo_bpm,
+                time_sig: export.time_sig,
+                loops: export.loops,
+                sound: SoundBlock {
+                    built_in: true,
+                    settings: args.output.sound,
+                },
+            },
+        );
+        write_wav(path, &bounced)?;
+        tell(&wav_summary(&bounced, &export, path));
+    } else {
+        let bytes = export::midi_file(&phrase, &export);
+        std::fs::write(path, &bytes).map_err(|e| {
+            CliError::Io(format!("cannot write MIDI file `{}`: {e}", path.display()))
+        })?;
+        tell(&summary(&phrase, &knobs, &export, path));
+    }
     Ok(())
 }
 
@@ -306,6 +338,57 @@ fn summary(phrase: &Phrase, knobs: &Knobs, export: &ExportSettings, path: &Path)
         export.time_sig.1,
         export.ppq,
         parts.join(", ")
+    )
+}
+
+/// Whether `path` names a WAV file (by its extension); anything else is written as MIDI.
+fn is_wav(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+}
+
+/// Writes a bounce as a 24-bit stereo WAV file.
+fn write_wav(path: &Path, bounced: &Bounce) -> Result<(), CliError> {
+    let failed =
+        |e: hound::Error| CliError::Io(format!("cannot write WAV file `{}`: {e}", path.display()));
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: bounced.sample_rate,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).map_err(failed)?;
+    // Full scale is 2^23 − 1; the band's limiter keeps every sample below −1 dBFS.
+    let full_scale = f32::from(i16::MAX) * 256.0 + 255.0;
+    for (l, r) in bounced.left.iter().zip(&bounced.right) {
+        for x in [l, r] {
+            let sample = (x.clamp(-1.0, 1.0) * full_scale).round() as i32;
+            writer.write_sample(sample).map_err(failed)?;
+        }
+    }
+    writer.finalize().map_err(failed)
+}
+
+/// The line printed after writing a WAV file, e.g. "wrote loop.wav: 8 bars at 82 BPM in 4/4
+/// (23.4 s and a 1.2 s tail), 48 kHz 24-bit stereo".
+fn wav_summary(bounced: &Bounce, export: &ExportSettings, path: &Path) -> String {
+    let rate = f64::from(bounced.sample_rate);
+    let total = bounced.left.len() as f64 / rate;
+    let loops = bounced.loop_samples as f64 / rate;
+    let host_bars = (loops * export.tempo_bpm
+        / 60.0
+        / (f64::from(export.time_sig.0) * 4.0 / f64::from(export.time_sig.1)))
+    .round() as u32;
+    format!(
+        "wrote {}: {} at {} BPM in {}/{} ({loops:.1} s and a {:.1} s tail), {} kHz 24-bit stereo",
+        path.display(),
+        plural(host_bars, "bar"),
+        export.tempo_bpm,
+        export.time_sig.0,
+        export.time_sig.1,
+        total - loops,
+        bounced.sample_rate / 1000
     )
 }
 
@@ -512,7 +595,7 @@ fn parse_render(parser: &mut lexopt::Parser) -> Result<Command, CliError> {
     let output_path = output
         .path
         .take()
-        .ok_or_else(|| CliError::usage(help, "missing `-o <OUT.mid>`"))?;
+        .ok_or_else(|| CliError::usage(help, "missing `-o <OUT.mid|OUT.wav>`"))?;
     Ok(Command::Render(Box::new(RenderArgs {
         progression_path,
         generator,
@@ -603,9 +686,11 @@ impl OptionArgs<'_> {
     }
 }
 
-/// Where and how a MIDI file is written: shared by every command that writes one.
+/// Where and how a MIDI or WAV file is written: shared by every command that writes one.
 #[derive(Debug, Clone, PartialEq)]
 struct OutputOptions {
+    /// `--preset`: the built-in band's sound for a WAV file.
+    sound: SoundSettings,
     /// `-o`: the file to write.
     path: Option<PathBuf>,
     /// `--bpm`; None = the input's own tempo, else [`export::DEFAULT_TEMPO_BPM`].
@@ -621,6 +706,7 @@ struct OutputOptions {
 impl Default for OutputOptions {
     fn default() -> Self {
         OutputOptions {
+            sound: SoundSettings::default(),
             path: None,
             tempo_bpm: None,
             time_sig: (4, 4),
@@ -635,6 +721,17 @@ impl OutputOptions {
     fn parse(&mut self, args: &mut OptionArgs) -> Result<bool, CliError> {
         match args.opt {
             "-o" | "--output" => self.path = Some(args.path()?),
+            "--preset" => {
+                let names: Vec<&str> = PRESETS.iter().map(|(name, _)| *name).collect();
+                let expected = format!("a sound preset: {}", names.join(", "));
+                let text = args.value()?;
+                let wanted = text.trim().replace(['-', '_'], " ");
+                self.sound = PRESETS
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(&wanted))
+                    .map(|(_, settings)| *settings)
+                    .ok_or_else(|| args.bad_value(&text, &expected))?;
+            }
             "--bpm" => self.tempo_bpm = Some(args.number_in(export::FILE_TEMPO_RANGE_BPM)?),
             "--time-sig" => self.time_sig = parse_time_sig(args)?,
             "--ppq" => self.ppq = args.parsed(|p| PPQ_CHOICES.contains(p), "480 or 960")?,

@@ -195,7 +195,9 @@ pub struct Driver<'p> {
     pub loop_hb: Option<(i64, i64)>,
     /// How loop wraps inside a block are handled.
     pub style: WrapStyle,
-    /// Next index into [`BLOCK_CYCLE`].
+    /// The block sizes cycled through ([`BLOCK_CYCLE`] unless a test sets others).
+    pub block_sizes: Vec<u32>,
+    /// Next index into `block_sizes`.
     pub cycle: usize,
     /// Output channels, [`MAX_BLOCK`] samples each.
     pub left: Vec<f32>,
@@ -240,6 +242,7 @@ impl<'p> Driver<'p> {
             param_changes: Vec::new(),
             paced_from: None,
             audio: None,
+            block_sizes: BLOCK_CYCLE.to_vec(),
         }
     }
 
@@ -480,7 +483,7 @@ impl<'p> Driver<'p> {
 
     /// The next block size of the cycle.
     pub fn next_len(&mut self) -> u32 {
-        let len = BLOCK_CYCLE[self.cycle % BLOCK_CYCLE.len()];
+        let len = self.block_sizes[self.cycle % self.block_sizes.len().max(1)];
         self.cycle += 1;
         len
     }

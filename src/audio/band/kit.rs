@@ -20,6 +20,8 @@ const VOICES_PER_SOUND: usize = 3;
 const OPEN_HAT: usize = 6;
 /// Fade of an older hit when the same sound is struck again, in seconds.
 const OVERLAP_FADE_S: f32 = 0.003;
+/// Fade of every ringing hit when the kit is damped (the transport stopped), in seconds.
+pub const DAMP_FADE_S: f32 = 0.12;
 /// Fade of a choked open hat, in seconds.
 const CHOKE_FADE_S: f32 = 0.005;
 /// A voice whose envelopes are all below this (−80 dB) has ended.
@@ -393,6 +395,16 @@ impl Kit {
             };
         }
         true
+    }
+
+    /// Fades every ringing hit out over [`DAMP_FADE_S`] (a cymbal or open hat keeps ringing
+    /// for seconds otherwise): what a stopped transport does, like a drummer's hand on it.
+    pub fn damp(&mut self) {
+        let fade = DAMP_FADE_S * self.fs;
+        self.hits
+            .iter_mut()
+            .flatten()
+            .for_each(|h| h.fade_out(fade));
     }
 
     /// Whether any hit sounds.

@@ -3,7 +3,7 @@
 //! audio thread); every other method is real-time safe — no allocation, lock, syscall or
 //! panic, bounded loops only.
 //!
-//! Guarantees (each has a test in the scratch crate):
+//! Guarantees (each has a test in `tests/band_*.rs`):
 //! * **Block-size invariance.** All state advances per sample; knobs are smoothed per sample
 //!   and their targets depend only on the settings, so a span rendered in one call or split
 //!   into any sizes gives the same samples, bit for bit.
@@ -412,12 +412,13 @@ impl Band {
         }
     }
 
-    /// Releases every sounding note (natural release, no click): for transport stop and seek.
-    /// Drum hits ring out.
+    /// Releases every sounding note (natural release, no click) and damps the kit's ringing
+    /// hits over `kit::DAMP_FADE_S`: for a transport stop.
     pub fn release_all(&mut self) {
         self.keys.release_all();
         self.melody.release_all();
         self.bass.release_all();
+        self.kit.damp();
     }
 
     /// Whether the transport plays: dust runs only while it does, fading over 0.3 s.
