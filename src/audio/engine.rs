@@ -12,6 +12,7 @@
 
 use super::band::{Band, Instrument, SoundSettings};
 use super::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
+use crate::music::drums::KitMap;
 use crate::music::phrase::{Part, Phrase};
 
 /// Which built-in instrument plays a part.
@@ -31,6 +32,8 @@ pub struct SoundBlock {
     pub built_in: bool,
     /// The band's settings.
     pub settings: SoundSettings,
+    /// The drum part's key map: the kit hears each drum key as the sound it stands for.
+    pub kit: KitMap,
 }
 
 /// The sequencer and the band, driven together; see the module docs.
@@ -107,6 +110,7 @@ impl Engine {
             out,
             band,
             settings: &sound.settings,
+            kit: sound.kit,
             left: &mut left[..n],
             right: &mut right[..n],
             rendered: 0,
@@ -150,6 +154,8 @@ struct BandDriver<'a, O> {
     band: &'a mut Band,
     /// This block's sound settings.
     settings: &'a SoundSettings,
+    /// The drum part's key map.
+    kit: KitMap,
     /// The block's left channel.
     left: &'a mut [f32],
     /// The block's right channel.
@@ -178,10 +184,19 @@ impl<O: SequencerOutput> SequencerOutput for BandDriver<'_, O> {
     fn note(&mut self, event: MidiEvent) {
         self.render_to(event.timing as usize);
         let instrument = instrument(event.part);
-        if event.on {
-            self.band.note_on(instrument, event.key, event.velocity);
-        } else {
-            self.band.note_off(instrument, event.key);
+        // The kit is keyed by General MIDI; a drum key of another map is translated (a key
+        // that stands for no drum sound is sent to the host but not played).
+        let key = match event.part {
+            Part::Drums => self
+                .kit
+                .sound(event.key)
+                .map(|s| KitMap::GeneralMidi.key(s)),
+            _ => Some(event.key),
+        };
+        match key {
+            Some(key) if event.on => self.band.note_on(instrument, key, event.velocity),
+            Some(key) => self.band.note_off(instrument, key),
+            None => {}
         }
         self.out.note(event);
     }

@@ -447,7 +447,7 @@ impl Plugin for LofiLoom {
                     parts[2].value(),
                     p.drums.enabled.value(),
                 ];
-                let sound = p.sound.block(parts);
+                let sound = p.sound.block(parts, p.drums.kit.value().kit());
                 self.engine
                     .process(&transport, &sound, left, right, &mut out);
             }
