@@ -202,7 +202,7 @@ fn bypass_persists_as_the_vst3_validator_checks_it() {
 }
 
 /// The hand-written session, loaded through the VST3 state, plays bar 1 through the one event
-/// output bus: every note on its sample, key, channel and velocity, all released at the stop.
+/// output bus (beside the event input bus for MIDI in): every note on its sample, key, channel and velocity, all released at the stop.
 #[test]
 fn the_session_plays_through_the_vst3_event_bus() {
     let state = vst3_state();
@@ -220,8 +220,8 @@ fn the_session_plays_through_the_vst3_event_bus() {
             MediaTypes_::kEvent as MediaType,
             BusDirections_::kInput as BusDirection
         ),
-        0,
-        "no event input bus"
+        1,
+        "one event input bus (MIDI in, for Thru and Follow)"
     );
 
     // The state reads back as bare JSON holding the loaded session.

@@ -1,0 +1,428 @@
+//! MIDI input, in the built plugin through the CLAP host (`tests/common/`): the host sends
+//! note events (and MIDI CCs) to the plugin's note input port.
+//!
+//! What it pins:
+//! * **Thru** passes a note-on sent at block offset k to the output at offset k, for every
+//!   block size, merged in time order with the sequencer's notes, and with the sound set to
+//!   Built-in the keys start sounding on that very sample;
+//! * **Follow: Key**: two bars of A natural minor make the next phrase A Aeolian (or Dorian);
+//! * **Follow: Chords**: a ii–V–I–vi voiced by hand over four bars in C becomes the next
+//!   phrase's chords, numeral for numeral, with the bass on their roots;
+//! * **bad input** never hangs a note: a note-off without its note-on, 128 keys at once,
+//!   CC 123 and CC 120, the pedal, notes on the generator's own channels and keys, input while
+//!   stopped, seeking and looping, and a note-on never followed by its note-off (the port
+//!   "disconnected") then Thru off, bypass or deactivation. Every run checks that every
+//!   note-on has one note-off and nothing sounds at the end (`check_pairing`); the plugin
+//!   aborts on any allocation in `process()` (`assert_process_allocs`).
+
+// A test that cannot go on should stop at once, with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/host.rs"]
+mod host;
+#[path = "common/plugin_binary.rs"]
+mod plugin_binary;
+#[path = "common/score.rs"]
+mod score;
+#[path = "common/transport.rs"]
+mod transport;
+
+use clack_extensions::render::{PluginRender, RenderMode};
+use clack_host::prelude::*;
+use host::*;
+use score::*;
+use serde_json::{json, Value};
+use transport::*;
+
+/// 120 BPM at 48 kHz: 24 000 samples per beat.
+const CLOCK: Clock = Clock {
+    rate: 48_000,
+    bpm: 120,
+};
+/// One 4/4 bar at [`CLOCK`], in samples.
+const BAR: u64 = 96_000;
+/// A channel the generator does not use (user channel 5).
+const FREE: u16 = 4;
+
+/// Asks the plugin to render offline, so phrases due at a bar line are waited for.
+fn render_offline(instance: &mut PluginInstance<TestHost>) {
+    let handle = instance.plugin_handle();
+    let render: PluginRender = handle.get_extension().expect("the render extension");
+    render
+        .set(&handle, RenderMode::Offline)
+        .expect("offline rendering is accepted");
+}
+
+/// An instance with the test session and `params`.
+fn instance_with(params: Value) -> PluginInstance<TestHost> {
+    let mut instance = new_instance(load_entry());
+    let state = state_bytes_with(&json_string(SESSION_JSON), params);
+    load_state(&mut instance, &state).expect("the state loads");
+    instance
+}
+
+/// The test parameters with a few changed.
+fn params(changes: &[(&str, Value)]) -> Value {
+    let mut p = test_params();
+    for (id, value) in changes {
+        p[*id] = value.clone();
+    }
+    p
+}
+
+/// The built-in band with every texture stage off, so nothing delays or smears the keys.
+fn band_params() -> Value {
+    let mut p = params(&[("sound", json!({"string": "built-in"}))]);
+    for id in ["tone", "wobble", "drive", "dust", "crush", "space"] {
+        p[id] = json!({"f32": 0.0});
+    }
+    p
+}
+
+/// The events a run sent on `channel`.
+fn on_channel(heard: &[Heard], channel: u8) -> Vec<(u64, bool, u8, u8)> {
+    heard
+        .iter()
+        .filter(|h| h.channel == channel)
+        .map(|h| (h.sample, h.on, h.key, h.velocity))
+        .collect()
+}
+
+/// The CLAP id of a parameter.
+fn id_of(instance: &mut PluginInstance<TestHost>, name: &str) -> ClapId {
+    param_id(instance, name)
+}
+
+#[test]
+fn thru_lands_on_its_exact_sample_for_any_block_size() {
+    let cycles: [&[u32]; 6] = [
+        &BLOCK_CYCLE,
+        &[1],
+        &[64],
+        &[1000],
+        &[8192],
+        &[37, 512, 4096],
+    ];
+    for blocks in cycles {
+        let mut instance = instance_with(test_params());
+        let blocks = blocks.to_vec();
+        let label = format!("blocks {blocks:?}");
+        let record = play(&mut instance, CLOCK, move |d| {
+            d.block_sizes = blocks;
+            d.play_from(0);
+            // Beside the sequencer's notes (chords on channel 1 start at sample 0).
+            d.note_on(0, FREE, 61, 100);
+            d.note_on(12_345, FREE, 64, 90);
+            d.note_off(30_001, FREE, 64);
+            d.note_on(30_001, FREE, 67, 1);
+            d.note_off(47_999, FREE, 61);
+            d.note_off(48_000, FREE, 67);
+            d.run_until(60_000);
+            d.stop();
+            d.run_for(1_000);
+        });
+        let heard = heard(&record, &label);
+        assert_eq!(
+            on_channel(&heard, FREE as u8),
+            [
+                (0, true, 61, 100),
+                (12_345, true, 64, 90),
+                (30_001, false, 64, 0),
+                (30_001, true, 67, 1),
+                (47_999, false, 61, 0),
+                (48_000, false, 67, 0)
+            ],
+            "{label}"
+        );
+        // The sequencer plays on as it does without input.
+        assert!(
+            heard
+                .iter()
+                .any(|h| h.on && h.channel == 0 && h.sample == 0),
+            "{label}: the chords start at sample 0"
+        );
+    }
+}
+
+/// The first sample of `samples` that is not exactly zero.
+fn first_sound(samples: &[f32]) -> Option<usize> {
+    samples.iter().position(|s| *s != 0.0)
+}
+
+#[test]
+fn thru_plays_the_built_in_keys_from_the_note_on_sample() {
+    let mut firsts = Vec::new();
+    for blocks in [vec![1000u32], vec![64], vec![8192], BLOCK_CYCLE.to_vec()] {
+        let mut instance = instance_with(band_params());
+        let label = format!("blocks {blocks:?}");
+        let mut audio = (Vec::new(), Vec::new());
+        let record = play(&mut instance, CLOCK, |d| {
+            d.block_sizes = blocks;
+            d.audio = Some((Vec::new(), Vec::new()));
+            // Stopped: the band is silent but for what is played through.
+            d.note_on(20_777, FREE, 60, 100);
+            d.note_off(40_000, FREE, 60);
+            d.run_until(60_000);
+            audio = d.audio.take().expect("audio kept");
+        });
+        let heard = heard(&record, &label);
+        assert_eq!(
+            on_channel(&heard, FREE as u8),
+            [(20_777, true, 60, 100), (40_000, false, 60, 0)],
+            "{label}"
+        );
+        let first = first_sound(&audio.0).expect("the keys sound");
+        // The attack rises from zero on the note-on's sample itself: the first sample that is
+        // not zero is the next one.
+        assert_eq!(
+            first, 20_778,
+            "{label}: the keys start on the note-on's sample"
+        );
+        firsts.push((first, audio.0[first..first + 4_000].to_vec()));
+    }
+    // And sound the same whatever the blocks.
+    for (first, samples) in &firsts[1..] {
+        assert_eq!((*first, samples), (firsts[0].0, &firsts[0].1));
+    }
+}
+
+/// Plays `bars` (MIDI keys held for a whole bar each, on user channel 1) from the song start
+/// in an offline render, then `extra` more bars; returns the record and the session saved
+/// afterwards.
+fn play_bars(follow: &str, bars: &[&[u16]], extra: u64) -> (Record, Value) {
+    let mut instance = instance_with(params(&[
+        ("follow", json!({"string": follow})),
+        ("bars", json!({"string": "4"})),
+    ]));
+    render_offline(&mut instance);
+    let bars: Vec<Vec<u16>> = bars.iter().map(|b| b.to_vec()).collect();
+    let record = play(&mut instance, CLOCK, move |d| {
+        d.block_sizes = vec![1000, 512, 4096];
+        d.play_from(0);
+        for (i, keys) in bars.iter().enumerate() {
+            let start = i as u64 * BAR;
+            for &k in keys {
+                d.note_on(start, 0, k, 80);
+                d.note_off(start + BAR - 100, 0, k);
+            }
+        }
+        d.run_until((bars.len() as u64 + extra) * BAR);
+        d.stop();
+        d.run_for(1_000);
+    });
+    let session = parse_saved(&save_state(&mut instance)).1;
+    (record, session)
+}
+
+#[test]
+fn follow_key_writes_the_next_phrase_in_the_key_played() {
+    // A minor: Am with A B C D over it, then Dm with E F G A: all seven notes of A Aeolian.
+    let (record, session) = play_bars(
+        "key",
+        &[&[57, 60, 64, 69, 71, 72, 74], &[50, 53, 57, 76, 77, 79, 81]],
+        3,
+    );
+    heard(&record, "follow key");
+    let progression = &session["progression"];
+    assert_eq!(progression["key"], json!(9), "{progression}");
+    assert!(
+        progression["mode"] == json!("Aeolian") || progression["mode"] == json!("Dorian"),
+        "{progression}"
+    );
+}
+
+#[test]
+fn follow_chords_writes_the_chords_played_into_the_next_phrase() {
+    // In C: Dm7, G7 (shell plus fifth, over G), Cmaj7 over E, Am7.
+    let bars: [&[u16]; 4] = [
+        &[50, 57, 60, 65],
+        &[43, 53, 59, 62],
+        &[52, 55, 59, 60],
+        &[45, 55, 60, 64],
+    ];
+    let (record, session) = play_bars("chords", &bars, 8);
+    let heard = heard(&record, "follow chords");
+    let progression = &session["progression"];
+    assert_eq!(
+        (&progression["key"], &progression["mode"]),
+        (&json!(0), &json!("Ionian")),
+        "{progression}"
+    );
+    let chords: Vec<&Value> = progression["bars"]
+        .as_array()
+        .expect("bars")
+        .iter()
+        .map(|b| &b["chord"])
+        .collect();
+    let numeral =
+        |degree: u8, quality: &str| json!({"degree": degree, "shift": 0, "quality": quality});
+    assert_eq!(
+        chords,
+        [
+            &numeral(2, "Minor7"),
+            &numeral(5, "Dominant7"),
+            &numeral(1, "Major7"),
+            &numeral(6, "Minor7")
+        ],
+        "{progression}"
+    );
+    // The new phrase plays from bar 9 (the end of the phrase playing when it was asked for):
+    // its bass (channel 2) starts every bar on the chord's root, D G C A in 36–47.
+    for (bar, root) in [(8u64, 38u8), (9, 43), (10, 36), (11, 45)] {
+        let first = heard
+            .iter()
+            .find(|h| h.on && h.channel == 1 && h.sample >= bar * BAR && h.sample < (bar + 1) * BAR)
+            .unwrap_or_else(|| panic!("a bass note in bar {}", bar + 1));
+        assert_eq!(
+            (first.sample, first.key),
+            (bar * BAR, root),
+            "bar {}",
+            bar + 1
+        );
+    }
+}
+
+#[test]
+fn bad_input_never_hangs_a_note() {
+    let mut instance = instance_with(test_params());
+    let record = play(&mut instance, CLOCK, |d| {
+        d.play_from(0);
+        // A note-off with no note-on, on a key the chords hold (channel 1, C4).
+        d.note_off(5_000, 0, 60);
+        // 128 keys at once on a free channel, then CC 123 (all notes off) there.
+        for k in 0..128 {
+            d.note_on(10_000, FREE, k, 100);
+        }
+        d.send(20_000, Input::Midi([0xB0 | FREE as u8, 123, 0]));
+        // The pedal keeps released keys; CC 120 (all sound off) ends them.
+        d.send(21_000, Input::Midi([0xB5, 64, 127]));
+        d.note_on(21_000, 5, 70, 100);
+        d.note_off(22_000, 5, 70);
+        d.send(30_000, Input::Midi([0xB5, 120, 0]));
+        // On the generator's own channel and key: the chords' C4 of bar 1, struck and released
+        // while the chord holds it, and struck again before the chord ends.
+        d.note_on(40_000, 0, 60, 100);
+        d.note_off(50_000, 0, 60);
+        d.note_on(90_000, 0, 60, 100);
+        d.note_off(100_000, 0, 60);
+        // A wildcard note-off ends everything.
+        d.note_on(110_000, 7, 50, 100);
+        d.send(
+            120_000,
+            Input::NoteOff {
+                channel: None,
+                key: None,
+            },
+        );
+        d.run_until(130_000);
+        // Input while stopped, then seeking and looping.
+        d.stop();
+        d.note_on(d.now + 10, FREE, 40, 100);
+        d.run_for(5_000);
+        d.play_from(7);
+        d.note_off(d.now + 3_000, FREE, 40);
+        d.set_loop(Some((4, 12)));
+        d.style = WrapStyle::InsideBlock;
+        d.note_on(d.now + 50_000, FREE, 41, 100);
+        d.run_wraps(WrapKind::Inside, 2);
+        d.note_off(d.now + 10, FREE, 41);
+        d.run_for(5_000);
+        d.stop();
+        d.set_loop(None);
+        d.run_for(1_000);
+    });
+    let heard = heard(&record, "bad input");
+    let free = on_channel(&heard, FREE as u8);
+    let ons_at_10k = free.iter().filter(|e| e.0 == 10_000 && e.1).count();
+    let offs_at_20k = free.iter().filter(|e| e.0 == 20_000 && !e.1).count();
+    assert_eq!((ons_at_10k, offs_at_20k), (128, 128));
+    assert_eq!(
+        on_channel(&heard, 5),
+        [(21_000, true, 70, 100), (30_000, false, 70, 0)],
+        "the pedal holds the note until CC 120"
+    );
+    // The stray note-off changed nothing: the chord's C4 still ends with the bar.
+    let c4: Vec<_> = on_channel(&heard, 0)
+        .into_iter()
+        .filter(|e| e.2 == 60 && e.0 <= 100_000)
+        .collect();
+    // Bar 2's chord (59 64 65 69) has no C4: its end at the bar line waits for the player's.
+    assert_eq!(
+        c4,
+        [
+            (0, true, 60, 80),
+            (40_000, false, 60, 0),
+            (40_000, true, 60, 100),
+            (90_000, false, 60, 0),
+            (90_000, true, 60, 100),
+            (100_000, false, 60, 0),
+        ],
+        "Thru and the chords share C4 without a hung or doubled note"
+    );
+    // Input while stopped goes through; a stop does not end a note played through.
+    assert!(free.iter().any(|e| e.1 && e.2 == 40));
+    assert!(free.iter().any(|e| e.1 && e.2 == 41));
+}
+
+#[test]
+fn a_note_left_hanging_ends_with_thru_off_bypass_or_deactivation() {
+    let mut instance = instance_with(test_params());
+    let thru = id_of(&mut instance, "Thru");
+    let bypass = id_of(&mut instance, "Bypass");
+    // Thru switched off while a note is held: it ends on the first sample of that block.
+    let record = play(&mut instance, CLOCK, |d| {
+        d.block_sizes = vec![1000];
+        d.note_on(1_500, FREE, 60, 100);
+        d.run_until(5_000);
+        d.set_param(thru, 0.0);
+        d.run_until(8_000);
+        d.note_off(8_500, FREE, 60); // never reaches the output: it already ended
+        d.set_param(thru, 1.0);
+        d.run_until(10_000);
+    });
+    assert_eq!(
+        on_channel(&heard(&record, "thru off"), FREE as u8),
+        [(1_500, true, 60, 100), (5_000, false, 60, 0)]
+    );
+    // Bypass.
+    let record = play(&mut instance, CLOCK, |d| {
+        d.block_sizes = vec![1000];
+        d.play_from(0);
+        d.note_on(2_000, FREE, 62, 100);
+        d.run_until(6_000);
+        d.set_param(bypass, 1.0);
+        d.run_until(9_000);
+        d.set_param(bypass, 0.0);
+        d.stop();
+        d.run_until(12_000);
+    });
+    assert_eq!(
+        on_channel(&heard(&record, "bypass"), FREE as u8),
+        [(2_000, true, 62, 100), (6_000, false, 62, 0)]
+    );
+    // Deactivated with a note held (the host's port went away mid-note): the next activation's
+    // first block ends it.
+    let first = play(&mut instance, CLOCK, |d| {
+        d.block_sizes = vec![1000];
+        d.note_on(500, FREE, 64, 100);
+        d.run_until(2_000);
+    });
+    let second = play(&mut instance, CLOCK, |d| {
+        d.block_sizes = vec![1000];
+        d.run_until(2_000);
+    });
+    let mut both = first.calls.clone();
+    let shift = first.calls.last().map_or(0, |c| c.start + u64::from(c.len));
+    both.extend(second.calls.iter().cloned().map(|mut c| {
+        c.start += shift;
+        c
+    }));
+    let joined = Record {
+        calls: both,
+        ..Record::default()
+    };
+    assert_eq!(
+        on_channel(&heard(&joined, "deactivated"), FREE as u8),
+        [(500, true, 64, 100), (2_000, false, 64, 0)]
+    );
+}
