@@ -285,6 +285,8 @@ fn follow_chords_writes_the_chords_played_into_the_next_phrase() {
 #[test]
 fn bad_input_never_hangs_a_note() {
     let mut instance = instance_with(test_params());
+    // Where the notes played across the stop, seek and loop were sent.
+    let mut sent = [0u64; 4];
     let record = play(&mut instance, CLOCK, |d| {
         d.play_from(0);
         // A note-off with no note-on, on a key the chords hold (channel 1, C4).
@@ -314,18 +316,25 @@ fn bad_input_never_hangs_a_note() {
                 key: None,
             },
         );
+        // Held across a stop.
+        d.note_on(125_000, FREE, 42, 100);
         d.run_until(130_000);
         // Input while stopped, then seeking and looping.
         d.stop();
-        d.note_on(d.now + 10, FREE, 40, 100);
+        sent[0] = d.now + 10;
+        d.note_on(sent[0], FREE, 40, 100);
+        d.note_off(sent[0] + 100, FREE, 42);
         d.run_for(5_000);
         d.play_from(7);
-        d.note_off(d.now + 3_000, FREE, 40);
+        sent[1] = d.now + 3_000;
+        d.note_off(sent[1], FREE, 40);
         d.set_loop(Some((4, 12)));
         d.style = WrapStyle::InsideBlock;
-        d.note_on(d.now + 50_000, FREE, 41, 100);
+        sent[2] = d.now + 50_000;
+        d.note_on(sent[2], FREE, 41, 100);
         d.run_wraps(WrapKind::Inside, 2);
-        d.note_off(d.now + 10, FREE, 41);
+        sent[3] = d.now + 10;
+        d.note_off(sent[3], FREE, 41);
         d.run_for(5_000);
         d.stop();
         d.set_loop(None);
@@ -359,9 +368,25 @@ fn bad_input_never_hangs_a_note() {
         ],
         "Thru and the chords share C4 without a hung or doubled note"
     );
-    // Input while stopped goes through; a stop does not end a note played through.
-    assert!(free.iter().any(|e| e.1 && e.2 == 40));
-    assert!(free.iter().any(|e| e.1 && e.2 == 41));
+    // Input while stopped goes through, and neither the start of playback, a seek nor the
+    // host loop's wraps end a note played through: only its note-off does.
+    let later: Vec<_> = free.into_iter().filter(|e| e.0 > 20_000).collect();
+    assert_eq!(
+        later,
+        [
+            (125_000, true, 42, 100),
+            (sent[0], true, 40, 100),
+            (sent[0] + 100, false, 42, 0),
+            (sent[1], false, 40, 0),
+            (sent[2], true, 41, 100),
+            (sent[3], false, 41, 0)
+        ]
+    );
+    let wraps: Vec<u64> = record.wraps.iter().map(|w| w.0).collect();
+    assert!(
+        wraps.len() == 2 && wraps.iter().all(|w| (sent[2]..sent[3]).contains(w)),
+        "the loop wrapped while 41 was held: {wraps:?}, {sent:?}"
+    );
 }
 
 #[test]

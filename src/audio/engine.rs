@@ -135,11 +135,6 @@ impl Engine {
         &mut self.follow
     }
 
-    /// Whether any note of the input sounds (held or by the pedal).
-    pub fn input_sounding(&self) -> bool {
-        self.input.any()
-    }
-
     /// Asks for everything to end at the start of the next block: the sequencer's notes and
     /// Thru's, and the input table is forgotten (after a reset the host considers its notes
     /// ended). Real-time safe; for `reset()` and `deactivate()`, where no events can be sent.
