@@ -5,6 +5,7 @@
 //! * **Thru** passes a note-on sent at block offset k to the output at offset k, for every
 //!   block size, merged in time order with the sequencer's notes, and with the sound set to
 //!   Built-in the keys start sounding on that very sample;
+//! * a transport stop leaves a note played through sounding on the built-in keys;
 //! * **Follow: Key**: two bars of A natural minor make the next phrase A Aeolian (or Dorian);
 //! * **Follow: Chords**: a ii–V–I–vi voiced by hand over four bars in C becomes the next
 //!   phrase's chords, numeral for numeral, with the bass on their roots;
@@ -449,5 +450,38 @@ fn a_note_left_hanging_ends_with_thru_off_bypass_or_deactivation() {
     assert_eq!(
         on_channel(&heard(&joined, "deactivated"), FREE as u8),
         [(500, true, 64, 100), (2_000, false, 64, 0)]
+    );
+}
+
+#[test]
+fn a_stop_does_not_cut_the_built_in_keys_of_a_note_played_through() {
+    // The same note, held past the stop (`held`) and released at it; the band's sound after
+    // the stop is the sequencer's releases plus, only when held, the note still sounding.
+    let run = |held: bool| {
+        let mut instance = instance_with(band_params());
+        let mut audio = (Vec::new(), Vec::new());
+        let record = play(&mut instance, CLOCK, |d| {
+            d.block_sizes = vec![512];
+            d.audio = Some((Vec::new(), Vec::new()));
+            d.play_from(0);
+            d.note_on(10_000, FREE, 84, 110);
+            d.run_until(48_128);
+            d.stop();
+            d.note_off(if held { 96_000 } else { 48_128 }, FREE, 84);
+            d.run_until(100_000);
+            audio = d.audio.take().expect("audio kept");
+        });
+        heard(&record, "stop with the keys held");
+        audio.0
+    };
+    let energy = |s: &[f32]| s.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>();
+    let (held, released) = (run(true), run(false));
+    // Identical up to the stop.
+    assert_eq!(held[..48_128], released[..48_128]);
+    let window = 60_000..90_000;
+    let (a, b) = (energy(&held[window.clone()]), energy(&released[window]));
+    assert!(
+        a > 4.0 * b,
+        "the held note sounds on after the stop: {a} vs {b} released"
     );
 }
