@@ -210,6 +210,7 @@ impl Engine {
         if std::mem::take(&mut self.input_release_requested) {
             driver.out.end_thru(0);
             driver.input.forget();
+            driver.follow.sounding(0, None);
         } else if !input.thru {
             driver.out.end_thru(0);
         }
@@ -262,6 +263,7 @@ impl Engine {
         };
         if std::mem::take(&mut self.input_release_requested) {
             driver.input.forget();
+            driver.follow.sounding(0, None);
         }
         driver.out.end_thru(0);
         self.sequencer.silence(0, &mut driver);
