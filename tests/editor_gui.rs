@@ -35,7 +35,7 @@ use host::{
     load_entry, load_state, new_instance, param_id, param_value, pump_main_thread, set_role,
     TestHost, ThreadRole,
 };
-use lofi_loom::editor::layout::REGENERATE;
+use lofi_loom::editor::layout::{Layout, REGENERATE};
 use serde_json::json;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -64,12 +64,19 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// The accent colour of the Regenerate button (`editor::theme::ACCENT`).
 const ACCENT: [u8; 3] = [0xf2, 0xa6, 0x79];
 
-/// A 4-bar C Ionian phrase: IV–iii–ii–V with a melody, as a saved session (format 1).
-const SESSION_JSON: &str = r#"{"version":1,"seed":7,"progression":{"key":0,"mode":"Ionian","bars":[
+/// A 4-bar C Ionian phrase: IV–iii–ii–V with a melody and a hand-made boom-bap groove (kick,
+/// snare on 2 and 4, eighth closed hats, an open hat closing bar 4), as a saved session
+/// (format 3).
+const SESSION_JSON: &str = r#"{"version":3,"seed":7,"progression":{"key":0,"mode":"Ionian","bars":[
 {"chord":{"degree":4,"shift":0,"quality":"Major7"},"melody":[{"Note":4},"Hold",{"Note":7},{"Note":9},"Hold",{"Note":7},"Rest",{"Note":4}]},
 {"chord":{"degree":3,"shift":0,"quality":"Minor7"},"melody":[{"Note":2},"Hold","Hold",{"Note":4},{"Note":7},"Rest",{"Note":11},"Hold"]},
 {"chord":{"degree":2,"shift":0,"quality":"Minor7"},"melody":[{"Note":9},"Hold",{"Note":7},"Hold",{"Note":5},{"Note":4},"Rest",{"Note":2}]},
-{"chord":{"degree":5,"shift":0,"quality":"Dominant7"},"melody":[{"Note":2},"Rest",{"Note":5},{"Note":7},"Hold","Hold",{"Note":14},{"Note":12}]}]}}"#;
+{"chord":{"degree":5,"shift":0,"quality":"Dominant7"},"melody":[{"Note":2},"Rest",{"Note":5},{"Note":7},"Hold","Hold",{"Note":14},{"Note":12}]}]},
+"groove":{"bars":[
+{"kick":"X.....x...x.....","snare":"....X.......X...","closed_hat":"x.x.x.x.x.x.x.x."},
+{"kick":"X.....x...x..x..","snare":"....X.......X...","closed_hat":"x.x.x.x.x.x.x.x."},
+{"kick":"X.....x...x.....","snare":"....X.......X...","closed_hat":"x.x.x.x.x.x.x.x."},
+{"kick":"X.....x...x.....","snare":"....X.......X...","closed_hat":"x.x.x.x.x.x.x...","open_hat":"..............x."}]}}"#;
 
 /// The saved state: the session above with a few knobs set, in nice-plug's CLAP framing (the
 /// JSON's length as a little-endian u64, then the JSON; the session is a JSON string inside).
@@ -438,6 +445,15 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
     assert!(
         near(picture.at(probe.0, probe.1), ACCENT, 12),
         "the Regenerate button is where the layout says"
+    );
+    // The Sound panel's switch shows Built-in, lit in the accent colour, near the top-left of
+    // the sound card (inside its 12-point padding, below the title).
+    let sound = Layout::new(egui::vec2(f32::from(w), f32::from(h))).sound;
+    let switch = ((sound.min.x + 20.0) as u16, (sound.min.y + 40.0) as u16);
+    assert!(
+        near(picture.at(switch.0, switch.1), ACCENT, 12),
+        "the Sound panel shows Built-in lit at {switch:?}, found {:?}",
+        picture.at(switch.0, switch.1)
     );
 
     // Let one whole phrase play: what each of its bars plays is the reference.

@@ -85,9 +85,16 @@ fn play_it(state: &[u8], blocks: &[u32]) -> (Record, (Vec<f32>, Vec<f32>)) {
     (record, audio)
 }
 
-/// The largest absolute sample of a span.
+/// The largest absolute sample of a span; infinite if any sample is NaN or infinite (so every
+/// peak check is a finiteness check too).
 fn peak(span: &[f32]) -> f32 {
-    span.iter().fold(0.0, |m, x| m.max(x.abs()))
+    span.iter().fold(0.0, |m, x| {
+        if x.is_finite() {
+            m.max(x.abs())
+        } else {
+            f32::INFINITY
+        }
+    })
 }
 
 #[test]

@@ -16,6 +16,7 @@ use lofi_loom::audio::follow::FollowMode;
 use lofi_loom::audio::input::{InputEvent, NoteInput};
 use lofi_loom::audio::sequencer::{MidiEvent, SequencerOutput};
 use lofi_loom::audio::sim::SimTransport;
+use lofi_loom::music::drums::KitMap;
 use lofi_loom::music::phrase::{Note, Part, Phrase};
 use proptest::prelude::*;
 
@@ -139,6 +140,7 @@ fn run(input: &[(u64, InputEvent)], blocks: &[u32]) -> (Vec<Out>, Vec<f32>) {
     let sound = SoundBlock {
         built_in: true,
         settings: DEFAULT_SETTINGS,
+        kit: KitMap::GeneralMidi,
     };
     let block_input = InputBlock {
         thru: true,

@@ -23,6 +23,7 @@ use super::band::{Band, Instrument, SoundSettings};
 use super::follow::{Follow, FollowMode};
 use super::input::{InputEvent, InputNotes, NoteChange, NoteInput, OutputNotes, Source};
 use super::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
+use crate::music::drums::KitMap;
 use crate::music::phrase::{Part, Phrase};
 
 /// Which built-in instrument plays a part.
@@ -42,6 +43,8 @@ pub struct SoundBlock {
     pub built_in: bool,
     /// The band's settings.
     pub settings: SoundSettings,
+    /// The drum part's key map: the kit hears each drum key as the sound it stands for.
+    pub kit: KitMap,
 }
 
 /// What the engine does with MIDI input this block.
@@ -194,6 +197,7 @@ impl Engine {
                 io,
                 band,
                 settings: &sound.settings,
+                kit: sound.kit,
                 left: &mut left[..n],
                 right: &mut right[..n],
                 rendered: 0,
@@ -248,6 +252,7 @@ impl Engine {
                 io,
                 band: None,
                 settings: &super::band::DEFAULT_SETTINGS,
+                kit: KitMap::GeneralMidi,
                 left: &mut [],
                 right: &mut [],
                 rendered: 0,
@@ -316,6 +321,8 @@ struct Out<'a, IO> {
     band: Option<&'a mut Band>,
     /// This block's sound settings.
     settings: &'a SoundSettings,
+    /// The drum part's key map.
+    kit: KitMap,
     /// The block's left channel.
     left: &'a mut [f32],
     /// The block's right channel.
@@ -363,11 +370,20 @@ impl<IO: SequencerOutput + NoteInput> Out<'_, IO> {
         match routed.keys {
             _ if !on_keys => {
                 // Only the sequencer plays these instruments, and its own table keeps their
-                // notes paired.
-                if event.on {
-                    band.note_on(instrument, event.key, event.velocity);
-                } else {
-                    band.note_off(instrument, event.key);
+                // notes paired. The kit is keyed by General MIDI; a drum key of another map is
+                // translated (a key that stands for no drum sound is sent to the host but not
+                // played).
+                let key = match event.part {
+                    Part::Drums => self
+                        .kit
+                        .sound(event.key)
+                        .map(|s| KitMap::GeneralMidi.key(s)),
+                    _ => Some(event.key),
+                };
+                match key {
+                    Some(key) if event.on => band.note_on(instrument, key, event.velocity),
+                    Some(key) => band.note_off(instrument, key),
+                    None => {}
                 }
             }
             Some((key, 0)) => band.note_off(Instrument::Keys, key),

@@ -218,6 +218,7 @@ fn render_command(args: &RenderArgs) -> Result<(), CliError> {
                 sound: SoundBlock {
                     built_in: true,
                     settings: args.output.sound,
+                    kit: knobs.kit,
                 },
             },
         );

@@ -69,7 +69,7 @@ impl Gestures {
 }
 
 /// Owner of one-frame changes (clicks, menus, checkboxes): they begin and end in one call.
-fn click_owner() -> Id {
+pub(super) fn click_owner() -> Id {
     Id::unique("lofi-loom-click")
 }
 
@@ -151,11 +151,24 @@ pub fn enum_combo<T: Enum + PartialEq + 'static>(
     param: &EnumParam<T>,
     width: f32,
 ) -> Response {
+    enum_combo_showing(ui, gestures, setter, param, width, &param.to_string())
+}
+
+/// A drop-down for an enum parameter that shows `selected` (a short form of the value, where
+/// the full name does not fit) while closed; the list shows the full names.
+pub fn enum_combo_showing<T: Enum + PartialEq + 'static>(
+    ui: &mut Ui,
+    gestures: &mut Gestures,
+    setter: &ParamSetter,
+    param: &EnumParam<T>,
+    width: f32,
+    selected: &str,
+) -> Response {
     let current = param.value().to_index();
     let mut chosen = None;
     let response = egui::ComboBox::from_id_salt(param.name())
         .width(width)
-        .selected_text(param.to_string())
+        .selected_text(selected)
         .show_ui(ui, |ui| {
             for (i, name) in T::variants().iter().enumerate() {
                 if ui.selectable_label(i == current, *name).clicked() && i != current {

@@ -3,20 +3,20 @@
 //! users' muscle memory) can rely on at any window size.
 //!
 //! ```text
-//! ┌ header: title · [Regenerate] · mode · ◀ history ▶ · seed ·········· drag · Export ┐
-//! ├ mood: XY pad ┬ chords: key, chord line, next ────────────────────────────────────┤
-//! │  Energy      ├ piano roll (grows with the window) ─────────────────────────────────┤
-//! │  Valence     ├ shape: swing, humanize, length, key, mode, locks, parts ────────────┤
-//! ├ model folder ┘                                                                     │
-//! └ status: model, last generation, problems, exported file ───────────────────────────┘
+//! ┌ header: title · [Regenerate] · mode · ◀ history ▶ · seed ··················· drag · Export ┐
+//! ├ mood: XY pad ┬ chords: key, chord line, next ──────────────────┬ sound: Built-in/MIDI  ┤
+//! │  Energy      ├ piano roll (grows with the window) ─────────────┤  preset, levels,      │
+//! │  Valence     ├ shape: swing, humanize, length, key, mode, locks ┤  melody voice,        │
+//! ├ model folder ┘          parts                                  │  texture, master      │
+//! └ status: model, last generation, problems, exported file ─────────────────────────────────┘
 //! ```
 
 use egui::{pos2, vec2, Rect, Vec2};
 
 /// The window's size when first opened (saved with the project after a resize).
-pub const EDITOR_SIZE: (u32, u32) = (900, 660);
+pub const EDITOR_SIZE: (u32, u32) = (1170, 660);
 /// Smallest window the layout is made for.
-pub const MIN_SIZE: (f32, f32) = (800.0, 620.0);
+pub const MIN_SIZE: (f32, f32) = (1070.0, 620.0);
 /// Outer margin.
 pub const MARGIN: f32 = 14.0;
 /// Gap between cards.
@@ -27,6 +27,8 @@ pub const HEADER_HEIGHT: f32 = 56.0;
 pub const STATUS_HEIGHT: f32 = 50.0;
 /// Width of the left (mood) column.
 pub const LEFT_WIDTH: f32 = 276.0;
+/// Width of the right (sound) column.
+pub const SOUND_WIDTH: f32 = 260.0;
 /// Height of the mood card (XY pad, Energy, Valence).
 pub const MOOD_HEIGHT: f32 = 350.0;
 /// Height of the chord card.
@@ -61,6 +63,8 @@ pub struct Layout {
     pub roll: Rect,
     /// Swing, humanize, length, key, mode, swap, locks and parts.
     pub shape: Rect,
+    /// Built-in or MIDI only, presets, levels, melody voice, texture, master.
+    pub sound: Rect,
     /// Model, generation time, problems, the last exported file.
     pub status: Rect,
 }
@@ -78,7 +82,14 @@ impl Layout {
         let left = Rect::from_min_max(pos2(MARGIN, top), pos2(MARGIN + LEFT_WIDTH, bottom));
         let mood = Rect::from_min_size(left.min, vec2(LEFT_WIDTH, MOOD_HEIGHT));
         let model = Rect::from_min_max(pos2(left.left(), mood.bottom() + GAP), left.max);
-        let right = Rect::from_min_max(pos2(left.right() + GAP, top), pos2(w - MARGIN, bottom));
+        let sound = Rect::from_min_max(
+            pos2(w - MARGIN - SOUND_WIDTH, top),
+            pos2(w - MARGIN, bottom),
+        );
+        let right = Rect::from_min_max(
+            pos2(left.right() + GAP, top),
+            pos2(sound.left() - GAP, bottom),
+        );
         let chords = Rect::from_min_size(right.min, vec2(right.width(), CHORDS_HEIGHT));
         let shape = Rect::from_min_max(pos2(right.left(), bottom - SHAPE_HEIGHT), right.max);
         let roll = Rect::from_min_max(
@@ -92,6 +103,7 @@ impl Layout {
             chords,
             roll,
             shape,
+            sound,
             status,
         }
     }
@@ -105,10 +117,15 @@ mod tests {
     fn the_default_window_fits_every_region() {
         let (w, h) = EDITOR_SIZE;
         let l = Layout::new(vec2(w as f32, h as f32));
-        // 660 high: status 610..660, body bottom 600; shape 392..600; roll 158..382.
+        // 1170 × 660: status 610..660, body bottom 600; sound 896..1156 (1170 − 14 − 260);
+        // the middle column 300..886; shape 392..600; roll 158..382.
         assert_eq!(
             l.status,
-            Rect::from_min_max(pos2(0.0, 610.0), pos2(900.0, 660.0))
+            Rect::from_min_max(pos2(0.0, 610.0), pos2(1170.0, 660.0))
+        );
+        assert_eq!(
+            l.sound,
+            Rect::from_min_max(pos2(896.0, 56.0), pos2(1156.0, 600.0))
         );
         assert_eq!(
             l.shape,
@@ -131,10 +148,14 @@ mod tests {
 
     #[test]
     fn a_larger_window_gives_the_room_to_the_piano_roll() {
-        let l = Layout::new(vec2(1200.0, 800.0));
+        let l = Layout::new(vec2(1470.0, 800.0));
         assert_eq!(
             l.roll,
             Rect::from_min_max(pos2(300.0, 158.0), pos2(1186.0, 522.0))
+        );
+        assert_eq!(
+            l.sound,
+            Rect::from_min_max(pos2(1196.0, 56.0), pos2(1456.0, 740.0))
         );
         assert_eq!(regenerate_rect(), REGENERATE);
     }

@@ -8,7 +8,7 @@
 //! [`LoomApp::ui`] only for an open window, and repaints are asked for only while the
 //! transport plays (for the playhead) or slowly otherwise (to notice new phrases).
 //!
-//! One file per panel (`header`, `mood`, `shape`, `model`, `status`, `export`), each painter
+//! One file per panel (`header`, `mood`, `shape`, `sound`, `model`, `status`, `export`), each painter
 //! next to its geometry (`chords`, `roll`, `pad`, `history`: the arithmetic is pure and tested
 //! without a window). Regions and their places are in [`layout`]; colours in `theme`.
 
@@ -23,6 +23,7 @@ mod mood;
 mod pad;
 mod roll;
 mod shape;
+mod sound;
 mod status;
 mod theme;
 
@@ -176,6 +177,7 @@ impl LoomApp {
         self.card(ui, at(l.chords), "", |_, ui| chords::chord_card(ui, &snap));
         roll::piano_roll(ui, at(l.roll), &snap);
         self.card(ui, at(l.shape), "Shape", |app, ui| app.shape(ui, setter));
+        self.card(ui, at(l.sound), "Sound", |app, ui| app.sound(ui, setter));
         self.status_bar(ui, &snap, at(l.status));
 
         let ctx = ui.ctx().clone();
@@ -259,14 +261,14 @@ mod tests {
     fn the_editor_opens_at_the_saved_size_and_remembers_a_new_one() {
         let s = shared();
         let size = create(s.clone()).expect("an editor").size();
-        assert_eq!((size.width, size.height), (900, 660));
-        *lock(&s.params.editor_size) = (1000, 700);
+        assert_eq!((size.width, size.height), (1170, 660));
+        *lock(&s.params.editor_size) = (1200, 700);
         let size = create(s.clone()).expect("an editor").size();
-        assert_eq!((size.width, size.height), (1000, 700));
-        // Smaller than the layout's minimum (800 × 620) opens at the minimum.
+        assert_eq!((size.width, size.height), (1200, 700));
+        // Smaller than the layout's minimum (1070 × 620) opens at the minimum.
         *lock(&s.params.editor_size) = (300, 200);
         let size = create(s.clone()).expect("an editor").size();
-        assert_eq!((size.width, size.height), (800, 620));
+        assert_eq!((size.width, size.height), (1070, 620));
 
         // At 2× the window is 2400 × 1600 pixels: 1200 × 800 points are stored.
         let mut app = LoomApp::new(s.clone());

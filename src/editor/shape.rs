@@ -4,7 +4,7 @@
 use super::{controls, theme, LoomApp};
 use crate::music::knobs;
 use crate::music::phrase::Part;
-use crate::plugin::params::PartParams;
+use crate::plugin::params::{KitChoice, PartParams};
 use egui::{vec2, Align, CornerRadius, Layout as EguiLayout, RichText, Sense, Ui};
 use nice_plug::prelude::ParamSetter;
 
@@ -150,9 +150,15 @@ impl LoomApp {
                         .on_hover_text(
                             "MIDI channel of the drums (10 is the General MIDI drum channel)",
                         );
-                        controls::enum_combo(ui, g, setter, &drums.kit, 60.0).on_hover_text(
-                            "Which key each drum plays: General MIDI, or sequential pads from C1",
-                        );
+                        let short = match drums.kit.value() {
+                            KitChoice::GeneralMidi => "GM",
+                            KitChoice::Chromatic => "C1…",
+                        };
+                        controls::enum_combo_showing(ui, g, setter, &drums.kit, 44.0, short)
+                            .on_hover_text(
+                                "Which key each drum plays: General MIDI, or sequential pads \
+                                 from C1",
+                            );
                         ui.end_row();
                     });
             });

@@ -536,7 +536,7 @@ impl Plugin for LofiLoom {
                     parts[2].value(),
                     p.drums.enabled.value(),
                 ];
-                let sound = p.sound.block(parts);
+                let sound = p.sound.block(parts, p.drums.kit.value().kit());
                 let input = InputBlock {
                     thru: p.thru.value(),
                     follow: p.follow.value().mode(),

@@ -458,7 +458,7 @@ impl SoundParams {
 
     /// What the engine does with sound this block; each instrument is on when its part is
     /// (atomics only: real-time safe).
-    pub fn block(&self, parts: [bool; 4]) -> SoundBlock {
+    pub fn block(&self, parts: [bool; 4], kit: KitMap) -> SoundBlock {
         let instrument = |on, level: &FloatParam| InstrumentSettings {
             on,
             level_db: level.value(),
@@ -480,6 +480,7 @@ impl SoundParams {
                 space: self.space.value() / 100.0,
                 master_db: self.master.value(),
             },
+            kit,
         }
     }
 
@@ -749,7 +750,7 @@ mod tests {
     #[test]
     fn the_sound_parameters_start_at_the_band_defaults_and_carry_presets() {
         let p = LofiParams::default();
-        let block = p.sound.block([true; 4]);
+        let block = p.sound.block([true; 4], KitMap::GeneralMidi);
         assert!(block.built_in);
         assert_eq!(block.settings, band::DEFAULT_SETTINGS);
         for (_, preset) in band::PRESETS {
@@ -763,7 +764,8 @@ mod tests {
                 );
             }
         }
-        let off = p.sound.block([false, true, true, true]);
+        let off = p.sound.block([false, true, true, true], KitMap::Chromatic);
+        assert_eq!(off.kit, KitMap::Chromatic);
         assert!(!off.settings.keys.on && off.settings.bass.on);
     }
 }
