@@ -22,6 +22,7 @@
 //!   count for the key).
 
 use super::sequencer::{BarClock, TransportSnapshot};
+use crate::bridge::views::ListenView;
 use crate::music::harmony::{recognize, to_numeral, HeardChord, KeyEstimator};
 use crate::music::knobs::Knobs;
 use crate::music::progression::{Mode, MAX_BARS};
@@ -90,6 +91,8 @@ pub struct Follow {
     played_in_phrase: bool,
     /// The captured progression (empty: nothing captured).
     captured: [Option<HeardChord>; MAX_BARS],
+    /// How many bars the captured progression has (0: nothing captured).
+    captured_bars: u32,
     /// The phrase length in bars (phrase bar `i` is song bar `b` with `b mod length = i`).
     phrase_bars: u32,
 }
@@ -113,6 +116,7 @@ impl Default for Follow {
             working: [None; MAX_BARS],
             played_in_phrase: false,
             captured: [None; MAX_BARS],
+            captured_bars: 0,
             phrase_bars: 4,
         }
     }
@@ -181,6 +185,7 @@ impl Follow {
     /// Forgets the captured progression (Regenerate was pressed): the next phrase is free.
     pub fn forget_chords(&mut self) {
         self.captured = [None; MAX_BARS];
+        self.captured_bars = 0;
         self.working = [None; MAX_BARS];
         self.last_heard = None;
         self.played_in_phrase = false;
@@ -194,6 +199,22 @@ impl Follow {
     /// The key estimate as of the last bar line.
     pub fn key(&self) -> Option<(u8, Mode)> {
         self.key
+    }
+
+    /// What the editor shows of the listener (audio thread: a copy, no allocation).
+    pub fn view(&self) -> ListenView {
+        let len = i64::from(self.phrase_bars);
+        ListenView {
+            mode: self.mode,
+            heard: self.current.filter(|_| self.mode != FollowMode::Off),
+            key: self.key,
+            bar: self.bar.map(|b| b.rem_euclid(len) as u32),
+            phrase_bars: self.phrase_bars,
+            listening: self.played_in_phrase || self.bar_notes,
+            working: self.working,
+            captured: self.captured,
+            captured_bars: self.captured_bars,
+        }
     }
 
     /// `knobs` with what is followed filled in (see the module docs): the estimated key and
@@ -309,6 +330,7 @@ impl Follow {
             if self.played_in_phrase {
                 self.captured = [None; MAX_BARS];
                 self.captured[..len as usize].copy_from_slice(&self.working[..len as usize]);
+                self.captured_bars = len as u32;
             }
             self.played_in_phrase = false;
             self.working = self.captured;

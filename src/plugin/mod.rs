@@ -309,7 +309,8 @@ impl LofiLoom {
         }
     }
 
-    /// Tells the editor what plays and where (audio thread: atomics only).
+    /// Tells the editor what plays and where, and what Follow hears (audio thread: atomics
+    /// only).
     fn publish_playback(&self, transport: &TransportSnapshot) {
         let current = self.engine.sequencer().current();
         let cursor_bars = match (self.engine.sequencer().cursor_bars(), current) {
@@ -335,6 +336,7 @@ impl LofiLoom {
                 cursor_bars,
             },
         );
+        self.views.store_listening(&self.engine.follow().view());
     }
 
     /// Asks the worker for a new phrase when the parameters call for one (audio thread).
