@@ -485,3 +485,104 @@ fn a_stop_does_not_cut_the_built_in_keys_of_a_note_played_through() {
         "the held note sounds on after the stop: {a} vs {b} released"
     );
 }
+
+/// The test session played for two bars and a half with Follow set to `follow`, the Eb major
+/// triad held on a free channel over samples `from..to`, in blocks of `blocks`.
+fn play_live(follow: &str, blocks: &[u32], from: u64, to: u64) -> Vec<Heard> {
+    let mut instance = instance_with(params(&[("follow", json!({"string": follow}))]));
+    let blocks = blocks.to_vec();
+    let label = format!("follow {follow}, blocks {blocks:?}");
+    let record = play(&mut instance, CLOCK, move |d| {
+        d.block_sizes = blocks;
+        d.play_from(0);
+        for k in [51, 55, 58] {
+            d.note_on(from, FREE, k, 80);
+            d.note_off(to, FREE, k);
+        }
+        d.run_until(5 * BAR / 2);
+        d.stop();
+        d.run_for(1_000);
+    });
+    heard(&record, &label)
+}
+
+/// The bass (channel 2) and melody (channel 3) events of `heard`, in a fixed order.
+fn bass_and_melody(heard: &[Heard]) -> Vec<(u64, bool, u8, u8)> {
+    let mut events: Vec<_> = heard
+        .iter()
+        .filter(|h| h.channel == 1 || h.channel == 2)
+        .map(|h| (h.sample, h.on, h.channel, h.key))
+        .collect();
+    events.sort();
+    events
+}
+
+#[test]
+fn follow_live_moves_the_bass_and_melody_to_the_chord_held() {
+    // Written (Follow off): bass D2 for bar 1, G2 for bar 2; melody C4 E4 G4 C5 | B3 D4 . D5.
+    let written = bass_and_melody(&play_live("off", &[1000], 30_000, 150_000));
+    assert_eq!(
+        written[..12],
+        [
+            (0, true, 1, 38),
+            (0, true, 2, 60),
+            (24_000, false, 2, 60),
+            (24_000, true, 2, 64),
+            (36_000, false, 2, 64),
+            (48_000, true, 2, 67),
+            (84_000, false, 2, 67),
+            (84_000, true, 2, 72),
+            (96_000, false, 1, 38),
+            (96_000, true, 1, 43),
+            (108_000, false, 2, 72),
+            (120_000, true, 2, 59),
+        ]
+    );
+    // Eb major held from sample 30 000 (bar 1, beat 2¼) to 150 000 (bar 2, beat 3¼).
+    // * The sounding D2 moves to Eb2 (39, the nearer Eb) at the next eighth-note line,
+    //   36 000: 6 000 samples (125 ms) after the chord, within an eighth (12 000).
+    // * Notes starting while it is held start moved: the G2 of bar 2 on Eb2 (39: 4 down, 8
+    //   up), the melody on the nearest chord tone (C5 → Bb4, B3 → Bb3, D4 → Eb4; G4 is one).
+    // * A melody note sounding at the change (E4) ends as written; each note-off ends the key
+    //   its note-on was sent as, even after the chord is let go (the Eb2 ends at 192 000).
+    // * After the chord is let go, notes start as written (D5 at 180 000, D2 at 192 000).
+    let expected = [
+        (0, true, 1, 38),
+        (0, true, 2, 60),
+        (24_000, false, 2, 60),
+        (24_000, true, 2, 64),
+        (36_000, false, 1, 38),
+        (36_000, false, 2, 64),
+        (36_000, true, 1, 39),
+        (48_000, true, 2, 67),
+        (84_000, false, 2, 67),
+        (84_000, true, 2, 70),
+        (96_000, false, 1, 39),
+        (96_000, true, 1, 39),
+        (108_000, false, 2, 70),
+        (120_000, true, 2, 58),
+        (132_000, false, 2, 58),
+        (132_000, true, 2, 63),
+        (144_000, false, 2, 63),
+        (180_000, true, 2, 74),
+        (192_000, false, 1, 39),
+        (192_000, false, 2, 74),
+        (192_000, true, 1, 38),
+        (192_000, true, 2, 60),
+    ];
+    let cycles: [&[u32]; 5] = [&[1000], &BLOCK_CYCLE, &[64], &[8192], &[37, 512, 4096]];
+    for blocks in cycles {
+        // `heard` checks that every note-on has its note-off (nothing hangs).
+        let live = bass_and_melody(&play_live("live", blocks, 30_000, 150_000));
+        assert_eq!(live[..expected.len()], expected, "blocks {blocks:?}");
+        // The rest of the run is as written (up to the stop, which lands on a block's end).
+        let after = |events: &[(u64, bool, u8, u8)]| {
+            events
+                .iter()
+                .filter(|e| e.0 > 192_000 && e.0 < 2 * BAR + BAR / 2)
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(after(&live), after(&written), "blocks {blocks:?}");
+    }
+}

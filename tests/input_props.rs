@@ -1,7 +1,8 @@
 //! Property tests of MIDI input through the engine (no host): random, hostile input — notes on
 //! the phrase's own channels and keys, repeated note-ons, stray note-offs, the pedal, CC
 //! 120/123, wildcard note-offs — played through with Thru beside a phrase, with the built-in
-//! band:
+//! band, with Follow: Chords and Follow: Live (which moves the phrase's bass and melody to the
+//! chords the input holds):
 //! * the events and the audio do not depend on how the run is split into blocks;
 //! * no note is doubled or left hanging, after a final release (what `reset` asks for);
 //! * nothing allocates (every block runs inside `assert_no_alloc`, the guard nice-plug installs
@@ -23,8 +24,8 @@ use proptest::prelude::*;
 /// Samples each run plays (a little over one 4/4 bar at 120 BPM, 48 kHz).
 const RUN: u64 = 100_000;
 
-/// A one-bar phrase whose chords (channel 0) and bass (channel 1) use the keys the input
-/// plays too.
+/// A one-bar phrase whose chords (channel 0), bass (channel 1) and melody (channel 2) use the
+/// keys the input plays too.
 fn phrase() -> Box<Phrase> {
     let mut p = Phrase::new(1);
     for (start, len, key, channel, part) in [
@@ -33,6 +34,8 @@ fn phrase() -> Box<Phrase> {
         (2.0, 2.0, 62, 0, Part::Chords),
         (0.0, 1.0, 36, 1, Part::Bass),
         (1.5, 2.5, 38, 1, Part::Bass),
+        (0.5, 1.0, 67, 2, Part::Melody),
+        (2.25, 1.5, 69, 2, Part::Melody),
     ] {
         p.push(Note {
             start_beats: start,
@@ -129,9 +132,9 @@ impl SequencerOutput for Io<'_> {
     }
 }
 
-/// Plays the run in `blocks` (cycled), then one release block; returns the events and the
-/// audio (left).
-fn run(input: &[(u64, InputEvent)], blocks: &[u32]) -> (Vec<Out>, Vec<f32>) {
+/// Plays the run in `blocks` (cycled) with Follow set to `follow`, then one release block;
+/// returns the events and the audio (left).
+fn run(input: &[(u64, InputEvent)], blocks: &[u32], follow: FollowMode) -> (Vec<Out>, Vec<f32>) {
     let mut engine = Engine::new();
     engine.prepare(48_000.0);
     engine.sequencer_mut().queue(phrase(), &mut Sink);
@@ -144,7 +147,7 @@ fn run(input: &[(u64, InputEvent)], blocks: &[u32]) -> (Vec<Out>, Vec<f32>) {
     };
     let block_input = InputBlock {
         thru: true,
-        follow: FollowMode::Chords,
+        follow,
         phrase_bars: 1,
     };
     let mut out = Vec::with_capacity(100_000);
@@ -214,10 +217,13 @@ proptest! {
 
     #[test]
     fn input_is_block_size_invariant_and_never_hangs(input in arb_input(), blocks in arb_blocks()) {
-        let (events, audio) = run(&input, &blocks);
-        check_pairing(&events);
-        let (one_block_events, one_block_audio) = run(&input, &[8192]);
-        prop_assert_eq!(&events, &one_block_events);
-        prop_assert!(audio == one_block_audio, "the audio depends on the blocks");
+        // Live moves the bass and melody to the chords the input holds.
+        for follow in [FollowMode::Chords, FollowMode::Live] {
+            let (events, audio) = run(&input, &blocks, follow);
+            check_pairing(&events);
+            let (one_block_events, one_block_audio) = run(&input, &[8192], follow);
+            prop_assert_eq!(&events, &one_block_events);
+            prop_assert!(audio == one_block_audio, "the audio depends on the blocks");
+        }
     }
 }

@@ -18,10 +18,15 @@
 //! notes. Thru notes still held end when Thru is switched off, when bypassed, and in the first
 //! block after `reset`/deactivation; a transport stop leaves them alone (they are the
 //! musician's), and the band's release on stop spares the keys they hold.
+//!
+//! With Follow: Live, each sequencer note passes through [`Live`] on its way out (the bass and
+//! melody move to the chord held), and a held chord's change schedules the sounding bass's
+//! move at the next eighth-note line, merged in time order with both sources' events.
 
 use super::band::{Band, Instrument, SoundSettings};
 use super::follow::{Follow, FollowMode};
 use super::input::{InputEvent, InputNotes, NoteChange, NoteInput, OutputNotes, Source};
+use super::live::Live;
 use super::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
 use crate::music::drums::KitMap;
 use crate::music::phrase::{Part, Phrase};
@@ -94,6 +99,8 @@ pub struct Engine {
     output: OutputNotes,
     /// The listener (Follow).
     follow: Follow,
+    /// What Follow: Live moved (the keys the bass and melody were sent as).
+    live: Live,
     /// End every Thru note and forget the input at the start of the next block (set by
     /// `reset`, when no events can be sent).
     input_release_requested: bool,
@@ -206,6 +213,7 @@ impl Engine {
             },
             input: &mut self.input,
             follow: &mut self.follow,
+            live: &mut self.live,
             listen: true,
             thru: input.thru,
             lookahead: None,
@@ -231,6 +239,7 @@ impl Engine {
         self.sequencer
             .process(transport, block_samples, &mut driver);
         driver.input_until(u32::MAX);
+        driver.move_until(block_samples.saturating_sub(1));
         driver.out.render_to(n);
         driver.follow.advance_to(block_samples);
         self.input.advance(block_samples);
@@ -261,6 +270,7 @@ impl Engine {
             },
             input: &mut self.input,
             follow: &mut self.follow,
+            live: &mut self.live,
             listen: false,
             thru: false,
             lookahead: None,
@@ -302,6 +312,8 @@ struct Driver<'a, IO> {
     input: &'a mut InputNotes,
     /// The listener.
     follow: &'a mut Follow,
+    /// Follow: Live's moves.
+    live: &'a mut Live,
     /// Whether the listener hears the input (not while bypassed).
     listen: bool,
     /// Whether input notes are played through.
@@ -438,6 +450,9 @@ impl<IO: SequencerOutput + NoteInput> Driver<'_, IO> {
                 self.lookahead = Some(event);
                 return;
             }
+            if timing > 0 {
+                self.move_until(timing - 1);
+            }
             self.apply_input(event.at(timing));
         }
     }
@@ -449,11 +464,13 @@ impl<IO: SequencerOutput + NoteInput> Driver<'_, IO> {
             out,
             input,
             follow,
+            live,
             listen,
             thru,
             ..
         } = self;
         let (listen, thru) = (*listen, *thru);
+        let held_root = follow.held().map(|c| c.root);
         if listen {
             follow.advance_to(event.timing());
         }
@@ -470,13 +487,35 @@ impl<IO: SequencerOutput + NoteInput> Driver<'_, IO> {
         });
         if listen {
             follow.sounding(input.pitch_classes(), input.lowest());
+            let now = follow.held();
+            if now.is_some() && now.map(|c| c.root) != held_root {
+                live.chord_changed(follow.clock(), event.timing());
+            }
         }
+    }
+
+    /// Moves the sounding bass to the chord held (Follow: Live) if its eighth-note line is
+    /// due at or before sample `until`.
+    fn move_until(&mut self, until: u32) {
+        let clock = self.follow.clock();
+        let Some(due) = self.live.move_due(clock, self.block_samples) else {
+            return;
+        };
+        if due > until {
+            return;
+        }
+        let held = self.follow.held();
+        let out = &mut self.out;
+        self.live
+            .move_bass(due, held, |e| out.route(Source::Sequencer, e));
     }
 }
 
 impl<IO: SequencerOutput + NoteInput> SequencerOutput for Driver<'_, IO> {
     fn note(&mut self, event: MidiEvent) {
         self.input_until(event.timing);
+        self.move_until(event.timing);
+        let event = self.live.note(event, self.follow.held());
         self.out.route(Source::Sequencer, event);
     }
 

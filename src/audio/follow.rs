@@ -49,6 +49,16 @@ pub enum FollowMode {
     Key,
     /// The key, and the chord of each bar.
     Chords,
+    /// As Chords, and while a chord is held the bass and melody follow it at once
+    /// (`audio::live`).
+    Live,
+}
+
+impl FollowMode {
+    /// Whether the chords of each bar are captured for the next phrase.
+    pub fn captures_chords(self) -> bool {
+        matches!(self, FollowMode::Chords | FollowMode::Live)
+    }
 }
 
 /// A chord's identity for the per-bar tally: root and quality (extensions do not count).
@@ -201,6 +211,16 @@ impl Follow {
         self.key
     }
 
+    /// The chord held now, if one is recognised and the mode is Live.
+    pub fn held(&self) -> Option<HeardChord> {
+        self.current.filter(|_| self.mode == FollowMode::Live)
+    }
+
+    /// This block's bar grid (None: stopped).
+    pub fn clock(&self) -> Option<BarClock> {
+        self.clock
+    }
+
     /// What the editor shows of the listener (audio thread: a copy, no allocation).
     pub fn view(&self) -> ListenView {
         let len = i64::from(self.phrase_bars);
@@ -231,7 +251,7 @@ impl Follow {
                 knobs.mode = Some(mode);
             }
         }
-        if self.mode == FollowMode::Chords && self.captured.iter().any(Option::is_some) {
+        if self.mode.captures_chords() && self.captured.iter().any(Option::is_some) {
             let key = *knobs.key.get_or_insert(0);
             let mode = *knobs.mode.get_or_insert(Mode::Ionian);
             let bars = (knobs.bars as usize).min(MAX_BARS);

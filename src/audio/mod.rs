@@ -2,7 +2,8 @@
 //! at exact samples, the [`control`] that decides when to ask the worker for a new phrase, the
 //! built-in [`band`] (instruments and the lo-fi texture chain), and the [`engine`] that drives
 //! the band with exactly the events the sequencer sends to the host, the MIDI [`input`] note
-//! table with Thru, and [`follow`], which listens to the input for the next phrase.
+//! table with Thru, [`follow`], which listens to the input for the next phrase, and [`live`],
+//! which moves the bass and melody to the chord held (Follow: Live).
 //!
 //! Everything here is real-time safe: no allocation, lock, syscall, logging or unbounded loop.
 //! It receives phrases already built and hands them back to be freed elsewhere.
@@ -13,5 +14,6 @@ pub mod control;
 pub mod engine;
 pub mod follow;
 pub mod input;
+pub mod live;
 pub mod sequencer;
 pub mod sim;

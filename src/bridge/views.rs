@@ -154,6 +154,7 @@ fn pack_state(view: &ListenView) -> u32 {
         FollowMode::Off => 0,
         FollowMode::Key => 1,
         FollowMode::Chords => 2,
+        FollowMode::Live => 3,
     };
     mode | (view.phrase_bars & 0xF) << 4
         | view.bar.map_or(0, |b| (b + 1) & 0xF) << 8
@@ -318,6 +319,7 @@ impl Views {
         let mode = match state & 0x3 {
             1 => FollowMode::Key,
             2 => FollowMode::Chords,
+            3 => FollowMode::Live,
             _ => FollowMode::Off,
         };
         let bar = state >> 8 & 0xF;

@@ -78,7 +78,7 @@ pub fn listen_text(view: &ListenView, fallback_key: Option<(u8, Mode)>) -> Liste
             };
             text.lit = view.bar.is_some();
         }
-        FollowMode::Chords => match (view.bar, view.listening) {
+        FollowMode::Chords | FollowMode::Live => match (view.bar, view.listening) {
             (Some(bar), true) => {
                 text.state = format!("Listening — bar {} of {}", bar + 1, view.phrase_bars);
                 text.lit = true;
@@ -114,7 +114,8 @@ impl LoomApp {
             ui.label(RichText::new("Follow").color(theme::MUTED).strong());
             controls::enum_combo(ui, g, setter, &params.follow, 70.0).on_hover_text(
                 "What the next phrase follows in your MIDI input: nothing, the key, or the \
-                 chords you play",
+                 chords you play. Live: the chords, and the bass and melody move to the \
+                 chord you hold at once",
             );
             ui.with_layout(EguiLayout::right_to_left(Align::Center), |ui| {
                 controls::toggle(ui, g, setter, &params.thru, "Thru")

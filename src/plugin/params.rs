@@ -182,6 +182,9 @@ pub enum FollowChoice {
     /// The key, and each bar's chord: a phrase played becomes the next phrase's chords.
     #[id = "chords"]
     Chords,
+    /// As Chords, and while a chord is held the bass and melody move to it at once.
+    #[id = "live"]
+    Live,
 }
 
 impl FollowChoice {
@@ -191,6 +194,7 @@ impl FollowChoice {
             FollowChoice::Off => FollowMode::Off,
             FollowChoice::Key => FollowMode::Key,
             FollowChoice::Chords => FollowMode::Chords,
+            FollowChoice::Live => FollowMode::Live,
         }
     }
 }
