@@ -32,9 +32,9 @@ pub const LEFT_WIDTH: f32 = 276.0;
 /// Width of the right (sound) column.
 pub const SOUND_WIDTH: f32 = 260.0;
 /// Height of the mood card (XY pad, Energy, Valence).
-pub const MOOD_HEIGHT: f32 = 296.0;
+pub const MOOD_HEIGHT: f32 = 288.0;
 /// Height of the follow card (Follow, Thru, what is heard).
-pub const FOLLOW_HEIGHT: f32 = 146.0;
+pub const FOLLOW_HEIGHT: f32 = 154.0;
 /// Height of the chord card.
 pub const CHORDS_HEIGHT: f32 = 92.0;
 /// Height of the shape card (the other settings).
@@ -130,7 +130,7 @@ mod tests {
         let l = Layout::new(vec2(w as f32, h as f32));
         // 1170 × 660: status 610..660, body bottom 600; sound 896..1156 (1170 − 14 − 260);
         // the middle column 300..886; shape 392..600; roll 158..382; the left column: mood
-        // 56..352, follow 362..508, model 518..600.
+        // 56..344, follow 354..508, model 518..600.
         assert_eq!(
             l.status,
             Rect::from_min_max(pos2(0.0, 610.0), pos2(1170.0, 660.0))
@@ -149,11 +149,11 @@ mod tests {
         );
         assert_eq!(
             l.mood,
-            Rect::from_min_max(pos2(14.0, 56.0), pos2(290.0, 352.0))
+            Rect::from_min_max(pos2(14.0, 56.0), pos2(290.0, 344.0))
         );
         assert_eq!(
             l.follow,
-            Rect::from_min_max(pos2(14.0, 362.0), pos2(290.0, 508.0))
+            Rect::from_min_max(pos2(14.0, 354.0), pos2(290.0, 508.0))
         );
         assert_eq!(
             l.model,
@@ -176,7 +176,7 @@ mod tests {
         // The follow card stays put; the model card takes the extra height.
         assert_eq!(
             l.follow,
-            Rect::from_min_max(pos2(14.0, 362.0), pos2(290.0, 508.0))
+            Rect::from_min_max(pos2(14.0, 354.0), pos2(290.0, 508.0))
         );
         assert_eq!(
             l.model,
