@@ -10,8 +10,10 @@
 //!   are recognised whenever they change; a reading below [`MIN_CONFIDENCE`] counts as no
 //!   chord. Per host bar, the time each chord (root and quality) sounds is added up in a
 //!   table of [`BAR_CANDIDATES`]; at the bar line the longest held one becomes that bar's
-//!   chord. A bar with notes but no recognised chord (a cluster, a single line) keeps the
-//!   last chord heard; a bar with no notes changes nothing. Bars are counted from phrase
+//!   chord, if it sounded for [`MIN_BAR_CHORD_BEATS`] at least. A bar in which notes start but
+//!   no chord is recognised (a cluster, a single line) keeps the last chord heard; a bar in
+//!   which no note starts and no chord sounds that long changes nothing (a chord let go a
+//!   little after the bar line does not start a new capture). Bars are counted from phrase
 //!   boundaries (song bar `b` is phrase bar `b mod length`, as the sequencer aligns phrases),
 //!   and at the end of each phrase in which something was played the bars heard become the
 //!   captured progression. It stays in use, phrase after phrase, until the musician plays
@@ -30,6 +32,8 @@ use crate::music::progression::{Mode, MAX_BARS};
 /// Least confidence of a chord reading that counts as a chord (triads, sevenths and their
 /// usual extensions pass; dyads and coin-flips do not: see `music::harmony`).
 pub const MIN_CONFIDENCE: f32 = 0.6;
+/// Least time a chord must sound in a bar to be the bar's chord, in beats (an eighth note).
+pub const MIN_BAR_CHORD_BEATS: f64 = 0.5;
 /// Different chords one bar keeps the time of; more are not counted.
 pub const BAR_CANDIDATES: usize = 8;
 /// A block starting this many samples away from where the last one ended is a jump.
@@ -87,9 +91,9 @@ pub struct Follow {
     counted_to: u32,
     /// The chord sounding now, if one is recognised.
     current: Option<HeardChord>,
-    /// Whether any input note sounds now.
-    sounding: bool,
-    /// Whether any note sounded in this bar.
+    /// The pitch classes sounding now (bit k = pitch class k).
+    mask: u16,
+    /// Whether a note started in this bar (a pitch class joined the sounding ones).
     bar_notes: bool,
     /// This bar's chords and the samples each sounded.
     tally: [Option<(HeardChord, u64)>; BAR_CANDIDATES],
@@ -119,7 +123,7 @@ impl Default for Follow {
             expected_start_bars: None,
             counted_to: 0,
             current: None,
-            sounding: false,
+            mask: 0,
             bar_notes: false,
             tally: [None; BAR_CANDIDATES],
             last_heard: None,
@@ -186,8 +190,8 @@ impl Follow {
         if self.mode == FollowMode::Off {
             return;
         }
-        self.sounding = pitch_classes != 0;
-        self.bar_notes |= self.sounding;
+        self.bar_notes |= pitch_classes & !self.mask != 0;
+        self.mask = pitch_classes;
         self.current = recognize(pitch_classes, lowest.map(|k| k % 12))
             .filter(|c| c.confidence >= MIN_CONFIDENCE);
     }
@@ -319,7 +323,7 @@ impl Follow {
     fn open_bar(&mut self, bar: i64) {
         self.bar = Some(bar);
         self.tally = [None; BAR_CANDIDATES];
-        self.bar_notes = self.sounding;
+        self.bar_notes = false;
     }
 
     /// Closes song bar `bar`: the key estimator's bar, the bar's chord, and at a phrase end
@@ -329,9 +333,11 @@ impl Follow {
         self.key = self.estimator.key();
         let len = i64::from(self.phrase_bars);
         let i = bar.rem_euclid(len) as usize;
-        // Longest held; ties go to the chord heard first.
+        // Longest held, if for an eighth note at least (a chord let go a little after the bar
+        // line does not count for the new bar); ties go to the chord heard first.
+        let least = (self.samples_per_beat * MIN_BAR_CHORD_BEATS) as u64;
         let mut best: Option<(HeardChord, u64)> = None;
-        for (chord, n) in self.tally.iter().flatten() {
+        for (chord, n) in self.tally.iter().flatten().filter(|(_, n)| *n >= least) {
             if best.is_none_or(|(_, m)| *n > m) {
                 best = Some((*chord, *n));
             }
@@ -445,6 +451,75 @@ mod tests {
             .heard_chords
             .iter()
             .all(Option::is_none));
+    }
+
+    #[test]
+    fn the_view_shows_the_bar_listened_to_and_the_capture() {
+        let mut f = Follow::default();
+        let bars: [&[u8]; 4] = [
+            &[50, 57, 60, 65],
+            &[43, 53, 59, 62],
+            &[48, 52, 55, 59],
+            &[45, 55, 60, 64],
+        ];
+        // Three bars, then into the fourth (the Am7 sounding).
+        play(&mut f, FollowMode::Chords, &bars[..3]);
+        f.sounding(mask(bars[3]), Some(45));
+        let view = f.view();
+        assert_eq!(
+            (view.mode, view.bar, view.phrase_bars),
+            (FollowMode::Chords, Some(0), 3)
+        );
+        assert_eq!(view.captured_bars, 3);
+        assert_eq!(
+            view.heard.map(|c| (c.root, c.quality)),
+            Some((9, Quality::Minor7))
+        );
+        // Four bars: captured, and after a bar of silence the view says so.
+        let mut f = Follow::default();
+        play(&mut f, FollowMode::Chords, &bars);
+        let view = f.view();
+        assert_eq!(view.captured_bars, 4);
+        let roots: Vec<_> = view.captured[..4]
+            .iter()
+            .map(|c| c.map(|c| c.root))
+            .collect();
+        assert_eq!(roots, [Some(2), Some(7), Some(0), Some(9)]);
+        assert_eq!(
+            (view.bar, view.listening, view.heard),
+            (Some(0), false, None)
+        );
+        // Playing again: listening; Regenerate forgets the capture.
+        f.sounding(mask(bars[0]), Some(50));
+        assert!(f.view().listening);
+        f.forget_chords();
+        assert_eq!(f.view().captured_bars, 0);
+        assert!(f.view().captured.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_chord_let_go_just_after_the_bar_line_does_not_capture_again() {
+        let mut f = Follow::default();
+        let bars: [&[u8]; 2] = [&[50, 57, 60, 65], &[43, 53, 59, 62]];
+        play(&mut f, FollowMode::Chords, &bars);
+        let captured = *f.captured();
+        assert_eq!(f.view().captured_bars, 2);
+        // Play on from bar 2 with the G7 still held for 2 400 samples (50 ms), then silence.
+        let mut t = SimTransport::new(48_000.0, 120.0);
+        t.playing = true;
+        t.advance(2 * BAR);
+        f.sounding(mask(bars[1]), Some(43));
+        for i in 0..(2 * BAR / 1000 + 1) {
+            f.begin_block(FollowMode::Chords, &t.snapshot(), 1000, 2);
+            if i == 2 {
+                f.advance_to(400);
+                f.sounding(0, None);
+            }
+            f.advance_to(1000);
+            t.advance(1000);
+        }
+        assert_eq!(*f.captured(), captured);
+        assert!(!f.view().listening);
     }
 
     #[test]
