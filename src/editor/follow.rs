@@ -102,6 +102,13 @@ pub fn listen_text(view: &ListenView, fallback_key: Option<(u8, Mode)>) -> Liste
             }
         },
     }
+    if view.mode == FollowMode::Live {
+        // Live also moves the bass and melody to the chord held, at once.
+        text.state = match text.state.strip_prefix("Follow: chords") {
+            Some(rest) => format!("Follow: live{rest}"),
+            None => format!("Live · {}", text.state),
+        };
+    }
     text
 }
 
@@ -281,6 +288,23 @@ mod tests {
         assert_eq!(
             listen_text(&gap, None).chords.as_deref(),
             Some("Dm7 · — · Cmaj7 · Am7")
+        );
+        // Live says so in front of the same words.
+        let live = |v: ListenView| {
+            listen_text(
+                &ListenView {
+                    mode: FollowMode::Live,
+                    ..v
+                },
+                None,
+            )
+            .state
+        };
+        assert_eq!(live(listening), "Live · Listening — bar 3 of 4");
+        assert_eq!(live(kept), "Live · Captured");
+        assert_eq!(
+            live(ListenView { bar: None, ..base }),
+            "Follow: live — waiting for the transport"
         );
         // Switched off: the capture is not used, and it says so.
         let off = ListenView {
