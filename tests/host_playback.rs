@@ -31,7 +31,7 @@ mod score;
 mod transport;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
-use clack_extensions::note_ports::{NotePortInfoBuffer, PluginNotePorts};
+use clack_extensions::note_ports::{NoteDialects, NotePortInfoBuffer, PluginNotePorts};
 use clack_host::prelude::*;
 use host::*;
 use score::*;
@@ -324,7 +324,8 @@ fn check_descriptor(entry: &PluginEntry) {
     }
 }
 
-/// Checks the ports: one stereo audio output, no audio input, one note output, no note input.
+/// Checks the ports: one stereo audio output, no audio input, one note output, and one note
+/// input (for Thru and Follow) that takes CLAP notes and MIDI (for the pedal and CC 120/123).
 fn check_ports(instance: &mut PluginInstance<TestHost>) {
     let handle = instance.plugin_handle();
     let audio: PluginAudioPorts = handle.get_extension().expect("audio-ports extension");
@@ -336,10 +337,19 @@ fn check_ports(instance: &mut PluginInstance<TestHost>) {
         .expect("audio output info");
     assert_eq!(port.channel_count, 2, "stereo output");
     let notes: PluginNotePorts = handle.get_extension().expect("note-ports extension");
-    assert_eq!(notes.count(&handle, true), 0, "no note input");
+    assert_eq!(notes.count(&handle, true), 1, "one note input");
     assert_eq!(notes.count(&handle, false), 1, "one note output");
     let mut buffer = NotePortInfoBuffer::new();
     assert!(notes.get(&handle, 0, false, &mut buffer).is_some());
+    let mut buffer = NotePortInfoBuffer::new();
+    let input = notes
+        .get(&handle, 0, true, &mut buffer)
+        .expect("note input info");
+    assert!(
+        input.supported_dialects.contains(NoteDialects::CLAP)
+            && input.supported_dialects.contains(NoteDialects::MIDI),
+        "the note input takes CLAP notes and MIDI"
+    );
 }
 
 /// Reads parameter values through the CLAP `params` extension, by display name.

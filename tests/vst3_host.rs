@@ -202,7 +202,7 @@ fn bypass_persists_as_the_vst3_validator_checks_it() {
 }
 
 /// The hand-written session, loaded through the VST3 state, plays bar 1 through the one event
-/// output bus: every note on its sample, key, channel and velocity, all released at the stop.
+/// output bus (beside the event input bus for MIDI in): every note on its sample, key, channel and velocity, all released at the stop.
 #[test]
 fn the_session_plays_through_the_vst3_event_bus() {
     let state = vst3_state();
@@ -220,8 +220,8 @@ fn the_session_plays_through_the_vst3_event_bus() {
             MediaTypes_::kEvent as MediaType,
             BusDirections_::kInput as BusDirection
         ),
-        0,
-        "no event input bus"
+        1,
+        "one event input bus (MIDI in, for Thru and Follow)"
     );
 
     // The state reads back as bare JSON holding the loaded session.
@@ -398,5 +398,33 @@ fn an_offline_render_of_a_fresh_instance_starts_on_the_first_block() {
         chord_ons.is_empty()
             || (chord_ons.len() >= 3 && chord_ons[..3].iter().all(|n| n.sample == 0)),
         "bar 1's chord starts at offset 0: {chord_ons:?}"
+    );
+}
+
+/// Notes sent to the event input bus come out of the event output bus at the same sample
+/// offsets (Thru), beside the phrase's own notes.
+#[test]
+fn input_notes_pass_through_the_vst3_event_busses() {
+    let state = vst3_state();
+    let mut plugin = started(ProcessModes_::kRealtime, Some(&state));
+    plugin.send_input(&[
+        note_on_event(123, 4, 61, 100.0 / 127.0),
+        note_off_event(400, 4, 61),
+    ]);
+    let block = plugin.process(BLOCK, transport(true, 0), &[]);
+    let thru: Vec<_> = block
+        .notes
+        .iter()
+        .filter(|n| n.channel == 4)
+        .map(|n| (n.offset, n.on, n.pitch, (n.velocity * 127.0).round() as i32))
+        .collect();
+    assert_eq!(thru, [(123, true, 61, 100), (400, false, 61, 0)]);
+    assert!(
+        block
+            .notes
+            .iter()
+            .any(|n| n.on && n.channel == 0 && n.offset == 0),
+        "the phrase plays on: {:?}",
+        block.notes
     );
 }

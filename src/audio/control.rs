@@ -130,7 +130,10 @@ impl Requester {
             return None;
         }
         let mood_moved = a.energy != b.energy || a.valence != b.valence;
-        let shape_changed = a.bars != b.bars || a.key != b.key || a.mode != b.mode;
+        let shape_changed = a.bars != b.bars
+            || a.key != b.key
+            || a.mode != b.mode
+            || a.heard_chords != b.heard_chords;
         if shape_changed || (mood_moved && now.regenerate_mode == RegenerateMode::KnobMoves) {
             Some(RequestKind::Vary)
         } else {

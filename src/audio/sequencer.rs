@@ -190,6 +190,37 @@ impl Grid {
     }
 }
 
+/// The host's bar grid at a block's first sample, as the sequencer reads it: what the input
+/// listener needs to find the bar lines inside a block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarClock {
+    /// Position of the block's first sample, in bars since the host's bar 0.
+    pub start_bars: f64,
+    /// Samples per bar at the current tempo.
+    pub samples_per_bar: f64,
+    /// Samples per quarter note at the current tempo.
+    pub samples_per_beat: f64,
+}
+
+impl BarClock {
+    /// The bar grid of `transport`, or None when the sequencer has nothing to play against
+    /// (stopped, no tempo or position, absurd values).
+    pub fn of(transport: &TransportSnapshot) -> Option<BarClock> {
+        let grid = Grid::from_transport(transport)?;
+        Some(BarClock {
+            start_bars: grid.start_bars,
+            samples_per_bar: grid.samples_per_bar,
+            samples_per_beat: grid.samples_per_bar / grid.bar_len_beats,
+        })
+    }
+
+    /// The sample offset (from the block start) of the first sample at or after the bar
+    /// line `bar`, by the sequencer's rule.
+    pub fn offset_of_bar(&self, bar: f64) -> f64 {
+        ((bar - self.start_bars) * self.samples_per_bar - EPS_SAMPLES).ceil()
+    }
+}
+
 /// A phrase position in beats, in bars.
 fn at_bars_of(beats: f64) -> f64 {
     beats / f64::from(BEATS_PER_BAR)

@@ -2,8 +2,8 @@
 //!
 //! Three writers, one reader:
 //! - the **audio thread** stores plain numbers in atomics (which phrase plays, which is queued,
-//!   where the cursor is, the host tempo and time signature) — never a lock, never an
-//!   allocation;
+//!   where the cursor is, the host tempo and time signature, and what Follow hears: see
+//!   [`ListenView`]) — never a lock, never an allocation;
 //! - the **worker** publishes each phrase it sends as a [`PhraseView`] (a mutex shared only
 //!   with the editor; the audio thread never touches it);
 //! - the **editor** reads both and sends [`EditorToWorker`] commands to the worker through a
@@ -13,9 +13,11 @@
 
 use super::lock;
 use super::messages::{EditorToWorker, EDITOR_INBOX_CAPACITY};
+use crate::audio::follow::FollowMode;
+use crate::music::harmony::HeardChord;
 use crate::music::knobs::Knobs;
 use crate::music::phrase::Phrase;
-use crate::music::progression::Progression;
+use crate::music::progression::{Mode, Progression, Quality, MAX_BARS};
 use atomic_float::AtomicF64;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -55,6 +57,126 @@ pub struct HostView {
     pub cursor_bars: Option<f64>,
 }
 
+/// What Follow hears, as the audio thread last stored it (see `audio::follow`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListenView {
+    /// What is followed.
+    pub mode: FollowMode,
+    /// The chord sounding now, if one is recognised (its confidence is not kept: 1.0).
+    pub heard: Option<HeardChord>,
+    /// The key estimate as of the last bar line.
+    pub key: Option<(u8, Mode)>,
+    /// The phrase bar being listened to, 0-based (None: stopped).
+    pub bar: Option<u32>,
+    /// The phrase length in bars the listener counts with.
+    pub phrase_bars: u32,
+    /// Whether something was played in the phrase being listened to (it will replace the
+    /// captured progression at the phrase's end).
+    pub listening: bool,
+    /// The chords of the phrase being listened to, bar by bar (bars not played yet keep the
+    /// captured ones).
+    pub working: [Option<HeardChord>; MAX_BARS],
+    /// The captured progression, bar by bar (None: not heard).
+    pub captured: [Option<HeardChord>; MAX_BARS],
+    /// How many bars the captured progression has (0: nothing captured).
+    pub captured_bars: u32,
+}
+
+impl Default for ListenView {
+    fn default() -> Self {
+        ListenView {
+            mode: FollowMode::Off,
+            heard: None,
+            key: None,
+            bar: None,
+            phrase_bars: 4,
+            listening: false,
+            working: [None; MAX_BARS],
+            captured: [None; MAX_BARS],
+            captured_bars: 0,
+        }
+    }
+}
+
+/// Bit set in every packed chord (0 means "no chord").
+const CHORD_PRESENT: u32 = 1 << 31;
+
+/// A heard chord as one `u32`: intervals in bits 0–11, root 12–15, bass 16–19, quality 20–22,
+/// bit 31 set. None is 0. Confidence is not kept.
+pub fn pack_chord(chord: Option<HeardChord>) -> u32 {
+    chord.map_or(0, |c| {
+        CHORD_PRESENT
+            | u32::from(c.intervals & 0x0FFF)
+            | u32::from(c.root % 12) << 12
+            | u32::from(c.bass % 12) << 16
+            | (c.quality.index() as u32) << 20
+    })
+}
+
+/// The inverse of [`pack_chord`] (confidence 1.0); None for 0 or a malformed value.
+pub fn unpack_chord(packed: u32) -> Option<HeardChord> {
+    if packed & CHORD_PRESENT == 0 {
+        return None;
+    }
+    let root = (packed >> 12 & 0xF) as u8;
+    let bass = (packed >> 16 & 0xF) as u8;
+    let quality = *Quality::ALL.get((packed >> 20 & 0x7) as usize)?;
+    (root < 12 && bass < 12).then_some(HeardChord {
+        root,
+        quality,
+        bass,
+        confidence: 1.0,
+        intervals: (packed & 0x0FFF) as u16,
+    })
+}
+
+/// A key as one `u32`: tonic in bits 0–3, mode 4–6, bit 8 set. None is 0.
+fn pack_key(key: Option<(u8, Mode)>) -> u32 {
+    key.map_or(0, |(tonic, mode)| {
+        1 << 8 | u32::from(tonic % 12) | (mode.index() as u32) << 4
+    })
+}
+
+/// The inverse of [`pack_key`].
+fn unpack_key(packed: u32) -> Option<(u8, Mode)> {
+    if packed & 1 << 8 == 0 {
+        return None;
+    }
+    let tonic = (packed & 0xF) as u8;
+    let mode = *Mode::ALL.get((packed >> 4 & 0x7) as usize)?;
+    (tonic < 12).then_some((tonic, mode))
+}
+
+/// The listener's state as one `u32`: mode in bits 0–1, phrase bars 4–7, listened bar + 1
+/// 8–11 (0: none), captured bars 12–15, bit 16 listening.
+fn pack_state(view: &ListenView) -> u32 {
+    let mode = match view.mode {
+        FollowMode::Off => 0,
+        FollowMode::Key => 1,
+        FollowMode::Chords => 2,
+        FollowMode::Live => 3,
+    };
+    mode | (view.phrase_bars & 0xF) << 4
+        | view.bar.map_or(0, |b| (b + 1) & 0xF) << 8
+        | (view.captured_bars & 0xF) << 12
+        | u32::from(view.listening) << 16
+}
+
+/// Packed atomics of a [`ListenView`] (audio thread writes, editor reads).
+#[derive(Debug, Default)]
+struct ListenCells {
+    /// [`pack_state`].
+    state: AtomicU32,
+    /// [`pack_chord`] of the chord heard now.
+    heard: AtomicU32,
+    /// [`pack_key`] of the key estimate.
+    key: AtomicU32,
+    /// [`pack_chord`] of each bar of the phrase listened to.
+    working: [AtomicU32; MAX_BARS],
+    /// [`pack_chord`] of each bar of the captured progression.
+    captured: [AtomicU32; MAX_BARS],
+}
+
 /// Shared between the audio thread, the worker and the editor; see the module docs.
 #[derive(Debug, Default)]
 pub struct Views {
@@ -74,6 +196,8 @@ pub struct Views {
     time_sig: AtomicU32,
     /// Whether the transport plays.
     playing: AtomicBool,
+    /// What Follow hears (audio thread writes).
+    listen: ListenCells,
     /// Commands from the editor to the worker.
     inbox: Mutex<VecDeque<EditorToWorker>>,
     /// Counts commands ever sent (lets tests and the editor see that one was taken).
@@ -86,6 +210,7 @@ impl Views {
         let views = Views::default();
         views.cursor_bars.store(f64::NAN, Ordering::Relaxed);
         views.tempo_bpm.store(f64::NAN, Ordering::Relaxed);
+        views.store_listening(&ListenView::default());
         Arc::new(views)
     }
 
@@ -170,6 +295,53 @@ impl Views {
         self.playing.store(host.playing, Ordering::Relaxed);
     }
 
+    /// Audio thread: what Follow hears. Atomics only.
+    ///
+    /// The fields are stored one by one, so a frame may mix two blocks' values; the editor
+    /// shows them for a person, at most one block stale.
+    pub fn store_listening(&self, view: &ListenView) {
+        let cells = &self.listen;
+        cells.heard.store(pack_chord(view.heard), Ordering::Relaxed);
+        cells.key.store(pack_key(view.key), Ordering::Relaxed);
+        for (cell, chord) in cells.working.iter().zip(&view.working) {
+            cell.store(pack_chord(*chord), Ordering::Relaxed);
+        }
+        for (cell, chord) in cells.captured.iter().zip(&view.captured) {
+            cell.store(pack_chord(*chord), Ordering::Relaxed);
+        }
+        cells.state.store(pack_state(view), Ordering::Release);
+    }
+
+    /// What Follow hears, as last stored by the audio thread.
+    pub fn listening(&self) -> ListenView {
+        let cells = &self.listen;
+        let state = cells.state.load(Ordering::Acquire);
+        let mode = match state & 0x3 {
+            1 => FollowMode::Key,
+            2 => FollowMode::Chords,
+            3 => FollowMode::Live,
+            _ => FollowMode::Off,
+        };
+        let bar = state >> 8 & 0xF;
+        let mut view = ListenView {
+            mode,
+            heard: unpack_chord(cells.heard.load(Ordering::Relaxed)),
+            key: unpack_key(cells.key.load(Ordering::Relaxed)),
+            bar: bar.checked_sub(1),
+            phrase_bars: (state >> 4 & 0xF).max(1),
+            listening: state & 1 << 16 != 0,
+            captured_bars: state >> 12 & 0xF,
+            ..ListenView::default()
+        };
+        for (chord, cell) in view.working.iter_mut().zip(&cells.working) {
+            *chord = unpack_chord(cell.load(Ordering::Relaxed));
+        }
+        for (chord, cell) in view.captured.iter_mut().zip(&cells.captured) {
+            *chord = unpack_chord(cell.load(Ordering::Relaxed));
+        }
+        view
+    }
+
     /// Editor: asks the worker to do something.
     ///
     /// A model choice replaces one still waiting (only the last choice matters), so clicking
@@ -202,7 +374,6 @@ impl Views {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::music::progression::Mode;
     use crate::session::HistoryEntry;
     use std::path::PathBuf;
 
@@ -218,6 +389,66 @@ mod tests {
             knobs: Knobs::default(),
             phrase: Phrase::new(1),
         }
+    }
+
+    #[test]
+    fn what_follow_hears_survives_the_atomics() {
+        use crate::music::harmony::recognize;
+        let views = Views::new();
+        assert_eq!(views.listening(), ListenView::default());
+        // Dm9 over F, G7 and an Am7; confidence is not kept.
+        let heard = |mask: u16, bass: u8| {
+            recognize(mask, Some(bass)).map(|c| HeardChord {
+                confidence: 1.0,
+                ..c
+            })
+        };
+        let dm9 = heard(0b0010_0011_0101, 2);
+        let g7 = heard(0b1000_1010_0100, 7);
+        let am7 = heard(0b0010_1001_0001, 9);
+        assert!(dm9.is_some() && g7.is_some() && am7.is_some());
+        let mut captured = [None; MAX_BARS];
+        captured[0] = dm9;
+        captured[1] = g7;
+        captured[3] = am7;
+        let mut working = captured;
+        working[0] = g7;
+        let view = ListenView {
+            mode: FollowMode::Chords,
+            heard: dm9,
+            key: Some((9, Mode::Aeolian)),
+            bar: Some(7),
+            phrase_bars: 8,
+            listening: true,
+            working,
+            captured,
+            captured_bars: 4,
+        };
+        views.store_listening(&view);
+        assert_eq!(views.listening(), view);
+        // Every root, bass and quality packs apart from the others.
+        for root in 0..12 {
+            for (q, quality) in Quality::ALL.into_iter().enumerate() {
+                let c = HeardChord {
+                    root,
+                    quality,
+                    bass: (root + q as u8) % 12,
+                    confidence: 1.0,
+                    intervals: 0x0FFF ^ (1 << root),
+                };
+                assert_eq!(unpack_chord(pack_chord(Some(c))), Some(c));
+            }
+        }
+        assert_eq!(pack_chord(None), 0);
+        assert_eq!(unpack_chord(0), None);
+        // A root of 13 is malformed, not a chord.
+        assert_eq!(unpack_chord(CHORD_PRESENT | 13 << 12), None);
+        for mode in Mode::ALL {
+            assert_eq!(unpack_key(pack_key(Some((11, mode)))), Some((11, mode)));
+        }
+        let off = ListenView::default();
+        views.store_listening(&off);
+        assert_eq!(views.listening(), off);
     }
 
     #[test]

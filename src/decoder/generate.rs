@@ -122,6 +122,17 @@ impl GenerateParams {
         self
     }
 
+    /// Locks each bar that has a chord in `heard` to it (the others keep their lock or stay
+    /// free).
+    pub fn lock_heard_chords(mut self, heard: &[Option<Chord>; MAX_BARS]) -> GenerateParams {
+        for (lock, chord) in self.locked_chords.iter_mut().zip(heard) {
+            if let Some(chord) = chord {
+                *lock = Some(Some(*chord));
+            }
+        }
+        self
+    }
+
     /// Locks every bar to the melody rhythm of `progression` (bars beyond it stay free).
     pub fn lock_rhythm_of(mut self, progression: &Progression) -> GenerateParams {
         let mut sounding = false;

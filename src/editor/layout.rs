@@ -6,8 +6,10 @@
 //! ┌ header: title · [Regenerate] · mode · ◀ history ▶ · seed ··················· drag · Export ┐
 //! ├ mood: XY pad ┬ chords: key, chord line, next ──────────────────┬ sound: Built-in/MIDI  ┤
 //! │  Energy      ├ piano roll (grows with the window) ─────────────┤  preset, levels,      │
-//! │  Valence     ├ shape: swing, humanize, length, key, mode, locks ┤  melody voice,        │
-//! ├ model folder ┘          parts                                  │  texture, master      │
+//! │  Valence     │                                                 │  melody voice,        │
+//! ├ follow: mode,├ shape: swing, humanize, length, key, mode, locks ┤  texture, master      │
+//! │  thru, heard │          parts                                  │                       │
+//! ├ model folder ┘                                                 │                       │
 //! └ status: model, last generation, problems, exported file ─────────────────────────────────┘
 //! ```
 
@@ -30,7 +32,9 @@ pub const LEFT_WIDTH: f32 = 276.0;
 /// Width of the right (sound) column.
 pub const SOUND_WIDTH: f32 = 260.0;
 /// Height of the mood card (XY pad, Energy, Valence).
-pub const MOOD_HEIGHT: f32 = 350.0;
+pub const MOOD_HEIGHT: f32 = 288.0;
+/// Height of the follow card (Follow, Thru, what is heard).
+pub const FOLLOW_HEIGHT: f32 = 154.0;
 /// Height of the chord card.
 pub const CHORDS_HEIGHT: f32 = 92.0;
 /// Height of the shape card (the other settings).
@@ -55,6 +59,8 @@ pub struct Layout {
     pub header: Rect,
     /// The XY pad with Energy and Valence.
     pub mood: Rect,
+    /// Follow and Thru, the chord and key heard, the captured progression.
+    pub follow: Rect,
     /// The custom model folder.
     pub model: Rect,
     /// Key, chord line and the phrase queued next.
@@ -81,7 +87,11 @@ impl Layout {
         let bottom = h - STATUS_HEIGHT - GAP;
         let left = Rect::from_min_max(pos2(MARGIN, top), pos2(MARGIN + LEFT_WIDTH, bottom));
         let mood = Rect::from_min_size(left.min, vec2(LEFT_WIDTH, MOOD_HEIGHT));
-        let model = Rect::from_min_max(pos2(left.left(), mood.bottom() + GAP), left.max);
+        let follow = Rect::from_min_size(
+            pos2(left.left(), mood.bottom() + GAP),
+            vec2(LEFT_WIDTH, FOLLOW_HEIGHT),
+        );
+        let model = Rect::from_min_max(pos2(left.left(), follow.bottom() + GAP), left.max);
         let sound = Rect::from_min_max(
             pos2(w - MARGIN - SOUND_WIDTH, top),
             pos2(w - MARGIN, bottom),
@@ -99,6 +109,7 @@ impl Layout {
         Layout {
             header,
             mood,
+            follow,
             model,
             chords,
             roll,
@@ -118,7 +129,8 @@ mod tests {
         let (w, h) = EDITOR_SIZE;
         let l = Layout::new(vec2(w as f32, h as f32));
         // 1170 × 660: status 610..660, body bottom 600; sound 896..1156 (1170 − 14 − 260);
-        // the middle column 300..886; shape 392..600; roll 158..382.
+        // the middle column 300..886; shape 392..600; roll 158..382; the left column: mood
+        // 56..344, follow 354..508, model 518..600.
         assert_eq!(
             l.status,
             Rect::from_min_max(pos2(0.0, 610.0), pos2(1170.0, 660.0))
@@ -137,11 +149,15 @@ mod tests {
         );
         assert_eq!(
             l.mood,
-            Rect::from_min_max(pos2(14.0, 56.0), pos2(290.0, 406.0))
+            Rect::from_min_max(pos2(14.0, 56.0), pos2(290.0, 344.0))
+        );
+        assert_eq!(
+            l.follow,
+            Rect::from_min_max(pos2(14.0, 354.0), pos2(290.0, 508.0))
         );
         assert_eq!(
             l.model,
-            Rect::from_min_max(pos2(14.0, 416.0), pos2(290.0, 600.0))
+            Rect::from_min_max(pos2(14.0, 518.0), pos2(290.0, 600.0))
         );
         assert!(l.header.contains_rect(REGENERATE));
     }
@@ -156,6 +172,15 @@ mod tests {
         assert_eq!(
             l.sound,
             Rect::from_min_max(pos2(1196.0, 56.0), pos2(1456.0, 740.0))
+        );
+        // The follow card stays put; the model card takes the extra height.
+        assert_eq!(
+            l.follow,
+            Rect::from_min_max(pos2(14.0, 354.0), pos2(290.0, 508.0))
+        );
+        assert_eq!(
+            l.model,
+            Rect::from_min_max(pos2(14.0, 518.0), pos2(290.0, 740.0))
         );
         assert_eq!(regenerate_rect(), REGENERATE);
     }

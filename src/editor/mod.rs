@@ -8,13 +8,14 @@
 //! [`LoomApp::ui`] only for an open window, and repaints are asked for only while the
 //! transport plays (for the playhead) or slowly otherwise (to notice new phrases).
 //!
-//! One file per panel (`header`, `mood`, `shape`, `sound`, `model`, `status`, `export`), each painter
+//! One file per panel (`header`, `mood`, `follow`, `shape`, `sound`, `model`, `status`, `export`), each painter
 //! next to its geometry (`chords`, `roll`, `pad`, `history`: the arithmetic is pure and tested
 //! without a window). Regions and their places are in [`layout`]; colours in `theme`.
 
 mod chords;
 mod controls;
 mod export;
+mod follow;
 mod header;
 mod history;
 pub mod layout;
@@ -29,7 +30,7 @@ mod theme;
 
 use crate::bridge::lock;
 use crate::bridge::status::Status;
-use crate::bridge::views::{HostView, PhraseView, Views};
+use crate::bridge::views::{HostView, ListenView, PhraseView, Views};
 use crate::dragout::{self, DragState, FileDrag, Support};
 use crate::plugin::params::LofiParams;
 use controls::Gestures;
@@ -151,6 +152,8 @@ struct Snapshot {
     next: Option<Arc<PhraseView>>,
     /// The host transport.
     host: HostView,
+    /// What Follow hears.
+    listen: ListenView,
 }
 
 impl LoomApp {
@@ -165,6 +168,7 @@ impl LoomApp {
             phrase: playing,
             next,
             host: views.host(),
+            listen: views.listening(),
         };
         let area = ui.max_rect();
         ui.painter().rect_filled(area, 0.0, theme::BACKGROUND);
@@ -173,7 +177,10 @@ impl LoomApp {
 
         self.header(ui, setter, &snap, at(l.header));
         self.card(ui, at(l.mood), "Mood", |app, ui| app.mood(ui, setter));
-        self.card(ui, at(l.model), "Model", |app, ui| app.model(ui));
+        self.card(ui, at(l.follow), "", |app, ui| {
+            app.follow(ui, setter, &snap)
+        });
+        self.card(ui, at(l.model), "", |app, ui| app.model(ui));
         self.card(ui, at(l.chords), "", |_, ui| chords::chord_card(ui, &snap));
         roll::piano_roll(ui, at(l.roll), &snap);
         self.card(ui, at(l.shape), "Shape", |app, ui| app.shape(ui, setter));

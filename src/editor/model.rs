@@ -1,4 +1,5 @@
-//! The Model card: the custom model folder.
+//! The Model card: the custom model folder, in two rows (the title with the model in use; the
+//! folder field with its buttons).
 
 use super::{theme, LoomApp};
 use crate::bridge::messages::EditorToWorker;
@@ -17,18 +18,25 @@ impl LoomApp {
         let using = model_dir
             .as_deref()
             .map_or_else(|| "the built-in model".to_owned(), |d| d.to_owned());
-        ui.label(
-            RichText::new(format!("Using {using}"))
-                .small()
-                .color(theme::MUTED),
-        );
-        ui.add(
-            egui::TextEdit::singleline(&mut self.model_dir_text)
-                .hint_text("Folder with your own model")
-                .desired_width(ui.available_width()),
-        );
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Model").color(theme::MUTED).strong());
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("using {using}"))
+                        .small()
+                        .color(theme::MUTED),
+                )
+                .truncate(),
+            );
+        });
         ui.horizontal(|ui| {
             let folder = self.model_dir_text.trim().to_owned();
+            let field = ui.available_width() - 118.0;
+            ui.add(
+                egui::TextEdit::singleline(&mut self.model_dir_text)
+                    .hint_text("Model folder")
+                    .desired_width(field.max(60.0)),
+            );
             if ui
                 .add_enabled(!folder.is_empty(), Button::new("Use"))
                 .on_hover_text("Write phrases with the model in this folder")
@@ -40,7 +48,8 @@ impl LoomApp {
                 });
             }
             if ui
-                .add_enabled(model_dir.is_some(), Button::new("Built-in model"))
+                .add_enabled(model_dir.is_some(), Button::new("Built-in"))
+                .on_hover_text("Write phrases with the built-in model")
                 .clicked()
             {
                 self.shared.views.send(EditorToWorker::UseModel {

@@ -7,7 +7,7 @@
 //! a fresh plugin plays for seed 7 at Energy 0.3.
 
 use super::drums::KitMap;
-use super::progression::Mode;
+use super::progression::{Chord, Mode, MAX_BARS};
 
 /// An inclusive range of a knob, with its default: declared once, used by the parameters, the
 /// command line and the editor.
@@ -167,6 +167,10 @@ pub struct Knobs {
     pub lock_rhythm: bool,
     /// How the decoder samples.
     pub sampling: Sampling,
+    /// Chords heard from the musician (Follow: Chords), bar by bar as numerals in the
+    /// phrase's key: a bar with one is written over that chord, as Lock chords keeps one.
+    /// None everywhere unless the plugin follows chords.
+    pub heard_chords: [Option<Chord>; MAX_BARS],
 }
 
 impl Default for Knobs {
@@ -189,6 +193,7 @@ impl Default for Knobs {
             lock_chords: false,
             lock_rhythm: false,
             sampling: Sampling::default(),
+            heard_chords: [None; MAX_BARS],
         }
     }
 }

@@ -9,10 +9,12 @@
 //! - [`render`]: progression + knobs → [`phrase::Phrase`] (swing, humanize, velocity);
 //! - [`phrase`]: fixed-capacity timed notes and their sorted note-on/off edges;
 //! - [`descriptors`]: energy and valence of a phrase (the training labels' twin);
-//! - [`drums`]: the drum part: a seeded, rule-based groove grammar and its performance.
+//! - [`drums`]: the drum part: a seeded, rule-based groove grammar and its performance;
+//! - [`harmony`]: what a musician plays, heard back: chord recognition and key estimation.
 
 pub mod descriptors;
 pub mod drums;
+pub mod harmony;
 pub mod knobs;
 pub mod names;
 pub mod phrase;

@@ -8,7 +8,8 @@
 pub mod params;
 
 use crate::audio::control::{ControlInputs, Requester};
-use crate::audio::engine::Engine;
+use crate::audio::engine::{Engine, InputBlock};
+use crate::audio::input::{InputEvent, NoteInput};
 use crate::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
 use crate::bridge::messages::{AudioEnds, Request, RequestKind};
 use crate::bridge::status::Status;
@@ -62,6 +63,8 @@ pub struct LofiLoom {
     /// Whether the host renders offline (a bounce): then phrases due at a bar line are waited
     /// for. Set at activation, which hosts repeat when the mode changes.
     offline: bool,
+    /// The Regenerate switch as last seen (a flip forgets the chords Follow captured).
+    regenerate_seen: bool,
 }
 
 impl Default for LofiLoom {
@@ -78,6 +81,7 @@ impl Default for LofiLoom {
             sample_rate: 48_000.0,
             rendered_restore: None,
             offline: false,
+            regenerate_seen: false,
         }
     }
 }
@@ -116,6 +120,85 @@ impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
     fn retire(&mut self, phrase: Box<Phrase>) {
         self.worker.retire(phrase);
     }
+}
+
+impl<C: ProcessContext<LofiLoom>> NoteInput for HostOutput<'_, C> {
+    fn next_input(&mut self) -> Option<InputEvent> {
+        // Bounded by the host's events; kinds the plugin does not use are skipped.
+        while let Some(event) = self.context.next_event() {
+            if let Some(input) = input_event(event) {
+                return Some(input);
+            }
+        }
+        None
+    }
+}
+
+/// MIDI CC numbers the input table uses.
+const CC_SUSTAIN: u8 = 64;
+const CC_ALL_SOUND_OFF: u8 = 120;
+const CC_RESET_CONTROLLERS: u8 = 121;
+const CC_ALL_NOTES_OFF: u8 = 123;
+
+/// A host event as the input table reads it (None: not a note, pedal or all-notes-off).
+fn input_event(event: NoteEvent<()>) -> Option<InputEvent> {
+    let velocity = |v: f32| {
+        if v.is_finite() {
+            (v * 127.0).round().clamp(0.0, 127.0) as u8
+        } else {
+            0
+        }
+    };
+    Some(match event {
+        NoteEvent::NoteOn {
+            timing,
+            channel: Channel::Number(channel),
+            key: Key::Number(key),
+            velocity: v,
+            ..
+        } => InputEvent::NoteOn {
+            timing,
+            channel,
+            key,
+            velocity: velocity(v),
+        },
+        NoteEvent::NoteOff {
+            timing,
+            channel,
+            key,
+            ..
+        } => InputEvent::NoteOff {
+            timing,
+            channel: channel.number(),
+            key: key.number(),
+        },
+        NoteEvent::Choke {
+            timing,
+            channel,
+            key,
+            ..
+        } => InputEvent::Choke {
+            timing,
+            channel: channel.number(),
+            key: key.number(),
+        },
+        NoteEvent::MidiCC {
+            timing,
+            channel,
+            cc,
+            value,
+        } => match cc {
+            CC_SUSTAIN => InputEvent::Sustain {
+                timing,
+                channel,
+                down: value >= 64.0 / 127.0 - 1e-4,
+            },
+            CC_ALL_SOUND_OFF | CC_ALL_NOTES_OFF => InputEvent::AllNotesOff { timing, channel },
+            CC_RESET_CONTROLLERS => InputEvent::ResetControllers { timing, channel },
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 /// Queues every phrase the worker has sent (audio thread).
@@ -207,6 +290,7 @@ fn snapshot(t: &Transport) -> TransportSnapshot {
 }
 
 impl LofiLoom {
+    /// What the parameters ask for, with what Follow heard filled in (audio thread).
     fn control_inputs(&self) -> ControlInputs {
         let phrase_loop = match (
             self.engine.sequencer().cursor_bars(),
@@ -216,7 +300,7 @@ impl LofiLoom {
             _ => None,
         };
         ControlInputs {
-            knobs: self.params.knobs(),
+            knobs: self.engine.follow().knobs(self.params.knobs()),
             regenerate: self.params.regenerate.value(),
             regenerate_drums: self.params.regenerate_drums.value(),
             regenerate_mode: self.params.regenerate_mode.value().mode(),
@@ -225,7 +309,8 @@ impl LofiLoom {
         }
     }
 
-    /// Tells the editor what plays and where (audio thread: atomics only).
+    /// Tells the editor what plays and where, and what Follow hears (audio thread: atomics
+    /// only).
     fn publish_playback(&self, transport: &TransportSnapshot) {
         let current = self.engine.sequencer().current();
         let cursor_bars = match (self.engine.sequencer().cursor_bars(), current) {
@@ -251,6 +336,7 @@ impl LofiLoom {
                 cursor_bars,
             },
         );
+        self.views.store_listening(&self.engine.follow().view());
     }
 
     /// Asks the worker for a new phrase when the parameters call for one (audio thread).
@@ -343,6 +429,9 @@ impl Plugin for LofiLoom {
             ..AudioIOLayout::const_default()
         },
     ];
+    // MIDI in: notes, and CCs for the sustain pedal (64) and all-notes-off (120, 123). CLAP
+    // gets a note input port, VST3 an event input bus.
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
     const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
@@ -393,17 +482,19 @@ impl Plugin for LofiLoom {
         self.install_session();
         self.write_first_phrase();
         self.requester.reset(self.control_inputs());
-        self.engine.sequencer_mut().request_release();
+        self.regenerate_seen = self.params.regenerate.value();
+        self.engine.request_release();
         true
     }
 
     fn reset(&mut self) {
-        self.engine.sequencer_mut().request_release();
+        self.engine.request_release();
     }
 
     fn deactivate(&mut self) {
-        // No events can be sent now; the next block after reactivation releases everything.
-        self.engine.sequencer_mut().request_release();
+        // No events can be sent now; the next block after reactivation releases everything
+        // (the sequencer's notes and Thru's).
+        self.engine.request_release();
     }
 
     fn process(
@@ -448,14 +539,24 @@ impl Plugin for LofiLoom {
                     p.drums.enabled.value(),
                 ];
                 let sound = p.sound.block(parts, p.drums.kit.value().kit());
+                let input = InputBlock {
+                    thru: p.thru.value(),
+                    follow: p.follow.value().mode(),
+                    phrase_bars: p.bars.value().bars(),
+                };
                 self.engine
-                    .process(&transport, &sound, left, right, &mut out);
+                    .process_with_input(&transport, &sound, &input, left, right, &mut out);
             }
         }
         // Even when bypassed: the editor must show what the sequencer holds.
         self.publish_playback(&transport);
         if bypassed {
             return ProcessStatus::KeepAlive;
+        }
+        if self.params.regenerate.value() != self.regenerate_seen {
+            // Regenerate frees the next phrase from the chords Follow captured.
+            self.regenerate_seen = self.params.regenerate.value();
+            self.engine.follow_mut().forget_chords();
         }
         self.send_requests(block_samples);
         // A MIDI generator has no input to wake it: keep the host calling us.

@@ -8,6 +8,7 @@
 use crate::audio::band::{self, InstrumentSettings, MelodyVoice, SoundSettings};
 use crate::audio::control::RegenerateMode;
 use crate::audio::engine::SoundBlock;
+use crate::audio::follow::FollowMode;
 use crate::audio::sequencer::SwapMode;
 use crate::editor::layout::EDITOR_SIZE;
 use crate::music::drums::KitMap;
@@ -165,6 +166,35 @@ impl MelodyVoiceChoice {
             MelodyVoice::SoftMallet => MelodyVoiceChoice::SoftMallet,
             MelodyVoice::BellKeys => MelodyVoiceChoice::BellKeys,
             MelodyVoice::MutedLead => MelodyVoiceChoice::MutedLead,
+        }
+    }
+}
+
+/// What the next phrase follows in the MIDI input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum FollowChoice {
+    /// Nothing: the input is only played through.
+    #[id = "off"]
+    Off,
+    /// The key and mode of what is played fill the Key and Mode set to Auto.
+    #[id = "key"]
+    Key,
+    /// The key, and each bar's chord: a phrase played becomes the next phrase's chords.
+    #[id = "chords"]
+    Chords,
+    /// As Chords, and while a chord is held the bass and melody move to it at once.
+    #[id = "live"]
+    Live,
+}
+
+impl FollowChoice {
+    /// The listener's mode.
+    pub fn mode(self) -> FollowMode {
+        match self {
+            FollowChoice::Off => FollowMode::Off,
+            FollowChoice::Key => FollowMode::Key,
+            FollowChoice::Chords => FollowMode::Chords,
+            FollowChoice::Live => FollowMode::Live,
         }
     }
 }
@@ -550,6 +580,13 @@ pub struct LofiParams {
     /// start it there instead of waiting for the next one.
     #[id = "chase"]
     pub chase: BoolParam,
+    /// Play the MIDI input through: to the MIDI output at the same sample offsets, and on the
+    /// built-in keys when the sound is Built-in.
+    #[id = "thru"]
+    pub thru: BoolParam,
+    /// What the next phrase follows in the MIDI input: nothing, the key, or the chords.
+    #[id = "follow"]
+    pub follow: EnumParam<FollowChoice>,
 
     /// Seed, progression, history and model choice: what makes a reopened project play the
     /// same notes.
@@ -584,6 +621,8 @@ impl Default for LofiParams {
             lock_chords: BoolParam::new("Lock chords", false),
             lock_rhythm: BoolParam::new("Lock melody rhythm", false),
             chase: BoolParam::new("Chase notes", true),
+            thru: BoolParam::new("Thru", true),
+            follow: EnumParam::new("Follow", FollowChoice::Off),
             sound: SoundParams::new(),
             session: SessionCell::default(),
             editor_size: Mutex::new(EDITOR_SIZE),
@@ -612,6 +651,7 @@ impl LofiParams {
             lock_chords: self.lock_chords.value(),
             lock_rhythm: self.lock_rhythm.value(),
             sampling: Sampling::default(),
+            heard_chords: [None; crate::music::progression::MAX_BARS],
         }
     }
 }

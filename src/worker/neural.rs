@@ -80,6 +80,8 @@ impl PhraseSource for NeuralSource {
                 params = params.lock_rhythm_of(playing);
             }
         }
+        // Chords heard from the musician are kept the way Lock chords keeps the playing ones.
+        params = params.lock_heard_chords(&knobs.heard_chords);
         self.generator
             .generate(&params)
             .map(Some)

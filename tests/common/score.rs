@@ -131,6 +131,8 @@ pub fn params_with(chase: bool) -> Value {
         "lazy": {"f32": 30.0},
         "lock-drums": {"bool": false},
         "regenerate-drums": {"bool": false},
+        "thru": {"bool": true},
+        "follow": {"string": "off"},
     });
     // The built-in band: MIDI only, every other setting at its default.
     let sound = [

@@ -7,8 +7,11 @@
 #![allow(dead_code)]
 
 use super::host::{pump_main_thread, set_role, TestHost, ThreadRole};
-use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
+use clack_host::events::event_types::{
+    MidiEvent, NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
+};
 use clack_host::events::spaces::CoreEventSpace;
+use clack_host::events::Match;
 use clack_host::events::Pckn;
 use clack_host::events::{EventFlags, EventHeader};
 use clack_host::prelude::*;
@@ -107,6 +110,34 @@ pub struct Segment {
     pub start_hb: i64,
     /// Run sample where it ends (stop, seek or wrap), once known.
     pub end_sample: Option<u64>,
+}
+
+/// An input event the host sends the plugin's note port.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input {
+    /// A CLAP note-on (velocity 0–1).
+    NoteOn {
+        /// Channel index.
+        channel: u16,
+        /// Key.
+        key: u16,
+        /// CLAP velocity.
+        velocity: f64,
+    },
+    /// A CLAP note-off; None is CLAP's wildcard (-1).
+    NoteOff {
+        /// Channel index, or all.
+        channel: Option<u16>,
+        /// Key, or all.
+        key: Option<u16>,
+    },
+    /// A raw MIDI 1.0 message (e.g. CC 64, 120, 123).
+    Midi([u8; 3]),
+}
+
+/// `x` as a CLAP match: a value, or all.
+fn matching(x: Option<u16>) -> Match<u16> {
+    x.map_or(Match::All, Match::Specific)
 }
 
 /// One note event as the host received it.
@@ -218,6 +249,9 @@ pub struct Driver<'p> {
     pub paced_from: Option<Instant>,
     /// When set, every block's audio is kept here (left, right).
     pub audio: Option<(Vec<f32>, Vec<f32>)>,
+    /// Input events still to send, at run samples (sent in the block holding their sample,
+    /// in the order queued; earlier ones go first).
+    pub input: Vec<(u64, Input)>,
 }
 
 impl<'p> Driver<'p> {
@@ -243,6 +277,58 @@ impl<'p> Driver<'p> {
             paced_from: None,
             audio: None,
             block_sizes: BLOCK_CYCLE.to_vec(),
+            input: Vec::new(),
+        }
+    }
+
+    /// Queues an input event at run sample `at`.
+    pub fn send(&mut self, at: u64, event: Input) {
+        self.input.push((at, event));
+        self.input.sort_by_key(|(at, _)| *at);
+    }
+
+    /// Queues a note-on at run sample `at` (channel index, key, MIDI velocity 1–127).
+    pub fn note_on(&mut self, at: u64, channel: u16, key: u16, velocity: u8) {
+        let velocity = f64::from(velocity) / 127.0;
+        self.send(
+            at,
+            Input::NoteOn {
+                channel,
+                key,
+                velocity,
+            },
+        );
+    }
+
+    /// Queues a note-off at run sample `at`.
+    pub fn note_off(&mut self, at: u64, channel: u16, key: u16) {
+        let (channel, key) = (Some(channel), Some(key));
+        self.send(at, Input::NoteOff { channel, key });
+    }
+
+    /// Puts the input events due in the block `[now, now + len)` into `in_events`, those
+    /// before block time `before` only (None: all).
+    fn push_input(&mut self, len: u32, before: Option<u32>) {
+        let end = self.now + u64::from(len);
+        let limit = before.map_or(end, |b| self.now + u64::from(b));
+        let due = self.input.iter().take_while(|(at, _)| *at < limit).count();
+        for (at, event) in self.input.drain(..due) {
+            let time = u32::try_from(at.saturating_sub(self.now)).expect("inside the block");
+            match event {
+                Input::NoteOn {
+                    channel,
+                    key,
+                    velocity,
+                } => {
+                    let pckn = Pckn::new(0u16, channel, key, Match::All);
+                    self.in_events.push(&NoteOnEvent::new(time, pckn, velocity));
+                }
+                Input::NoteOff { channel, key } => {
+                    let pckn = Pckn::new(0u16, matching(channel), matching(key), Match::All);
+                    self.in_events.push(&NoteOffEvent::new(time, pckn, 0.0));
+                }
+                Input::Midi(data) => self.in_events.push(&MidiEvent::new(time, 0, data)),
+            }
         }
     }
 
@@ -406,9 +492,12 @@ impl<'p> Driver<'p> {
             self.in_events
                 .push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
         }
+        let mid_time = mid_block.as_ref().map(|e| e.header.time());
+        self.push_input(len, mid_time);
         if let Some(event) = &mid_block {
             self.in_events.push(event);
         }
+        self.push_input(len, None);
         self.out_events.clear();
         let status = {
             let mut outputs = self.ports.with_output_buffers([AudioPortBuffer {

@@ -389,6 +389,39 @@ pub struct Vst3Note {
     pub velocity: f32,
 }
 
+/// A note-on for the event input bus: sample offset, channel index, key, velocity 0–1.
+pub fn note_on_event(offset: i32, channel: i16, pitch: i16, velocity: f32) -> Event {
+    // SAFETY: `Event` is plain data; all zeros is a valid (empty) event, filled in below.
+    let mut e: Event = unsafe { std::mem::zeroed() };
+    e.sampleOffset = offset;
+    e.r#type = Event_::EventTypes_::kNoteOnEvent as u16;
+    e.__field0.noteOn = NoteOnEvent {
+        channel,
+        pitch,
+        tuning: 0.0,
+        velocity,
+        length: 0,
+        noteId: -1,
+    };
+    e
+}
+
+/// A note-off for the event input bus.
+pub fn note_off_event(offset: i32, channel: i16, pitch: i16) -> Event {
+    // SAFETY: as in `note_on_event`.
+    let mut e: Event = unsafe { std::mem::zeroed() };
+    e.sampleOffset = offset;
+    e.r#type = Event_::EventTypes_::kNoteOffEvent as u16;
+    e.__field0.noteOff = NoteOffEvent {
+        channel,
+        pitch,
+        velocity: 0.0,
+        noteId: -1,
+        tuning: 0.0,
+    };
+    e
+}
+
 /// What one `process()` call returned.
 #[derive(Debug, Clone)]
 pub struct Block {
@@ -420,6 +453,8 @@ pub struct Vst3Plugin {
     right: Vec<f32>,
     /// Events the plugin sends.
     events: ComWrapper<EventList>,
+    /// Events the host sends the plugin in the next block (its event input bus).
+    input: ComWrapper<EventList>,
     /// Parameter changes of the next block.
     changes: ComWrapper<ParamChanges>,
     /// The process mode of the last `setupProcessing`.
@@ -471,10 +506,16 @@ impl Vst3Plugin {
             left: Vec::new(),
             right: Vec::new(),
             events: ComWrapper::new(EventList::default()),
+            input: ComWrapper::new(EventList::default()),
             changes: ComWrapper::new(ParamChanges::new()),
             mode: ProcessModes_::kRealtime as int32,
             rate: 48_000.0,
         }
+    }
+
+    /// Queues note events for the event input bus of the next `process()` call.
+    pub fn send_input(&self, events: &[Event]) {
+        self.input.events.borrow_mut().extend_from_slice(events);
     }
 
     /// Every parameter's info, in the controller's order.
@@ -606,6 +647,10 @@ impl Vst3Plugin {
         self.right[..n].fill(0.25);
         self.changes.set(changes);
         self.events.events.borrow_mut().clear();
+        let input = self
+            .input
+            .to_com_ptr::<IEventList>()
+            .expect("an event list");
         let events = self
             .events
             .to_com_ptr::<IEventList>()
@@ -634,7 +679,7 @@ impl Vst3Plugin {
             },
             inputParameterChanges: changes.as_ptr(),
             outputParameterChanges: std::ptr::null_mut(),
-            inputEvents: std::ptr::null_mut(),
+            inputEvents: input.as_ptr(),
             outputEvents: events.as_ptr(),
             processContext: context
                 .as_mut()
@@ -643,6 +688,7 @@ impl Vst3Plugin {
         // SAFETY: every pointer in `data` is live for the call: the channels hold `len`
         // samples each, and the event list and parameter changes are this host's objects.
         let result = unsafe { self.processor.process(&mut data) };
+        self.input.events.borrow_mut().clear();
         let silent = self.left[..n]
             .iter()
             .chain(&self.right[..n])

@@ -421,6 +421,22 @@ impl Band {
         self.kit.damp();
     }
 
+    /// [`Band::release_all`], except the keys' notes of `held_keys` (bit k = key k), which
+    /// go on sounding: for a transport stop while the musician's notes are played through.
+    pub fn release_all_but_keys(&mut self, held_keys: u128) {
+        if held_keys == 0 {
+            return self.release_all();
+        }
+        for key in 0..128u8 {
+            if held_keys & (1 << key) == 0 {
+                self.keys.note_off(key);
+            }
+        }
+        self.melody.release_all();
+        self.bass.release_all();
+        self.kit.damp();
+    }
+
     /// Whether the transport plays: dust runs only while it does, fading over 0.3 s.
     pub fn set_playing(&mut self, playing: bool) {
         self.texture.set_playing(playing);
