@@ -14,7 +14,7 @@
 
 use lofi_loom::decoder::{DecodeInputs, Draws, GenerateParams, Generator, ModeInput, Model};
 use lofi_loom::music::phrase::Phrase;
-use lofi_loom::music::progression::{Mode, MAX_BARS};
+use lofi_loom::music::progression::{Chord, Mode, Quality, MAX_BARS};
 use lofi_loom::music::render::{render_into, RenderSettings};
 use std::hint::black_box;
 use std::path::Path;
@@ -214,6 +214,45 @@ fn main() {
         println!("  ({failures} generations failed)");
     }
 
+    // Follow: Chords (and Lock chords): the phrase written over forced chords, here the
+    // ii–V–I–vi a musician plays, twice over 8 bars in C Ionian.
+    let played = [
+        (2, Quality::Minor7),
+        (5, Quality::Dominant7),
+        (1, Quality::Major7),
+        (6, Quality::Minor7),
+    ];
+    let mut locked_chords = [None; MAX_BARS];
+    for (i, slot) in locked_chords.iter_mut().enumerate() {
+        let (degree, quality) = played[i % played.len()];
+        *slot = Some(Some(Chord {
+            degree,
+            shift: 0,
+            quality,
+        }));
+    }
+    let times: Vec<Duration> = (0..RUNS as u64 + 20)
+        .map(|seed| {
+            let params = GenerateParams {
+                seed,
+                bars: 8,
+                key: Some(0),
+                mode: Some(Mode::Ionian),
+                locked_chords,
+                ..GenerateParams::default()
+            };
+            let start = Instant::now();
+            if let Ok(p) = g.generate(black_box(&params)) {
+                render_into(&p, None, &settings, &mut phrase);
+            }
+            let elapsed = start.elapsed();
+            black_box(phrase.notes().len());
+            elapsed
+        })
+        .skip(20)
+        .collect();
+    let forced = Stats::of(times);
+
     let row = |label: &str, s: Stats, target: &str| {
         println!(
             "{label:<44} median {:>8.1} µs   min {:>8.1} µs   {target}",
@@ -244,6 +283,8 @@ fn main() {
             verdict(full.median <= Duration::from_millis(1))
         ),
     );
+
+    row("8-bar phrase over forced chords (Follow)", forced, "");
 
     match onnxruntime_figures(root) {
         Ok(ort) => {
