@@ -23,10 +23,8 @@
 #[path = "../tests/common/band_loop.rs"]
 mod band_loop;
 
-use band_loop::{apply, bar_samples, demo_loop, lufs, peak, sort, Ev, Timeline, FS};
-use lofi_loom::audio::band::{
-    Band, Instrument, InstrumentSettings, MelodyVoice, SoundSettings, DEFAULT_SETTINGS, PRESETS,
-};
+use band_loop::{apply, bar_samples, demo_loop, lufs, maxed, peak, sort, Ev, Timeline, FS};
+use lofi_loom::audio::band::{Band, Instrument, SoundSettings, DEFAULT_SETTINGS, PRESETS};
 use lofi_loom::audio::bounce::{self, BounceSettings};
 use lofi_loom::audio::engine::SoundBlock;
 use lofi_loom::decoder::Model;
@@ -144,24 +142,7 @@ fn worst_case_events(total: usize) -> Timeline {
 
 /// Part 1: cost per block.
 fn cost() {
-    let loud = InstrumentSettings {
-        on: true,
-        level_db: 6.0,
-    };
-    let maxed = SoundSettings {
-        keys: loud,
-        melody: loud,
-        bass: loud,
-        kit: loud,
-        melody_voice: MelodyVoice::BellKeys,
-        tone: 1.0,
-        wobble: 1.0,
-        drive: 1.0,
-        dust: 1.0,
-        crush: 1.0,
-        space: 1.0,
-        master_db: 6.0,
-    };
+    let maxed = maxed();
     let default = DEFAULT_SETTINGS;
     let bars = 16;
     let loop_len = (bar_samples(FS) * bars as f64) as usize;

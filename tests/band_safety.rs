@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use lofi_loom::audio::band::{Band, Instrument, InstrumentSettings, MelodyVoice, SoundSettings};
+use lofi_loom::audio::band::{Band, Instrument, InstrumentSettings, SoundSettings};
 
 /// −1 dBFS.
 const CEILING: f32 = 0.891_251;
@@ -20,27 +20,6 @@ const ALL: [Instrument; 4] = [
     Instrument::Bass,
     Instrument::Kit,
 ];
-
-fn maxed() -> SoundSettings {
-    let loud = InstrumentSettings {
-        on: true,
-        level_db: 6.0,
-    };
-    SoundSettings {
-        keys: loud,
-        melody: loud,
-        bass: loud,
-        kit: loud,
-        melody_voice: MelodyVoice::BellKeys,
-        tone: 1.0,
-        wobble: 1.0,
-        drive: 1.0,
-        dust: 1.0,
-        crush: 1.0,
-        space: 1.0,
-        master_db: 6.0,
-    }
-}
 
 fn with_all(x: f32, db: f32) -> SoundSettings {
     let i = InstrumentSettings {

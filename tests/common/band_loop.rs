@@ -4,7 +4,7 @@
 //! driver that plays timed events into a [`Band`] sample-accurately, like the plugin does.
 #![allow(dead_code)]
 
-use lofi_loom::audio::band::{Band, Instrument, SoundSettings};
+use lofi_loom::audio::band::{Band, Instrument, InstrumentSettings, MelodyVoice, SoundSettings};
 
 /// Sample rate of the demo, in Hz.
 pub const FS: f32 = 48_000.0;
@@ -26,6 +26,29 @@ pub enum Ev {
 
 /// Events at sample positions, sorted (note-offs before note-ons on the same sample).
 pub type Timeline = Vec<(u64, Ev)>;
+
+/// Every instrument and the master at +6 dB, every texture stage at its maximum: the loudest,
+/// most processed sound the parameters allow.
+pub fn maxed() -> SoundSettings {
+    let loud = InstrumentSettings {
+        on: true,
+        level_db: 6.0,
+    };
+    SoundSettings {
+        keys: loud,
+        melody: loud,
+        bass: loud,
+        kit: loud,
+        melody_voice: MelodyVoice::BellKeys,
+        tone: 1.0,
+        wobble: 1.0,
+        drive: 1.0,
+        dust: 1.0,
+        crush: 1.0,
+        space: 1.0,
+        master_db: 6.0,
+    }
+}
 
 /// Length of one 4/4 bar in samples.
 pub fn bar_samples(fs: f32) -> f64 {
