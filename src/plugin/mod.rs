@@ -6,6 +6,8 @@
 //! atomics, lock-free queues, no allocation — checked by `assert_process_allocs` in debug builds).
 
 pub mod params;
+#[cfg(debug_assertions)]
+pub mod probe;
 
 use crate::audio::control::{ControlInputs, Requester};
 use crate::audio::engine::{Engine, InputBlock};
@@ -497,6 +499,8 @@ impl Plugin for LofiLoom {
         self.offline = config.process_mode == ProcessMode::Offline;
         self.engine.prepare(config.sample_rate);
         self.views.performance().prepare(RECENT_CAPACITY);
+        #[cfg(debug_assertions)]
+        probe::activated(&self.views);
         let most = config.max_buffer_size as usize;
         self.scratch = (vec![0.0; most], vec![0.0; most]);
         if self.worker.is_none() {
