@@ -71,6 +71,10 @@ impl<O: SequencerOutput> SequencerOutput for NoInput<'_, O> {
         self.0.note(event);
     }
 
+    fn note_from(&mut self, source: Source, event: MidiEvent) {
+        self.0.note_from(source, event);
+    }
+
     fn retire(&mut self, phrase: Box<Phrase>) {
         self.0.retire(phrase);
     }
@@ -374,7 +378,7 @@ impl<IO: SequencerOutput + NoteInput> Out<'_, IO> {
         let on_keys = instrument == Instrument::Keys;
         let routed = self.output.route(source, event, on_keys);
         for midi in routed.midi.into_iter().flatten() {
-            self.io.note(midi);
+            self.io.note_from(source, midi);
         }
         let Some(band) = self.band.as_mut() else {
             return;

@@ -105,6 +105,13 @@ pub struct MidiEvent {
 pub trait SequencerOutput {
     /// A note event; calls arrive sorted by `timing`.
     fn note(&mut self, event: MidiEvent);
+    /// A note event sent on to the host, with the source it came from (the engine's output
+    /// router calls this; a recorder of what the host receives overrides it). Plain
+    /// [`SequencerOutput::note`] by default.
+    fn note_from(&mut self, source: crate::audio::input::Source, event: MidiEvent) {
+        let _ = source;
+        self.note(event);
+    }
     /// A phrase the sequencer has let go of. Must not be dropped on the audio thread.
     fn retire(&mut self, phrase: Box<Phrase>);
 }

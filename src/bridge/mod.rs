@@ -3,6 +3,7 @@
 //! ([`status`]). Each owner imports this module instead of another owner's.
 
 pub mod messages;
+pub mod recent;
 pub mod status;
 pub mod views;
 

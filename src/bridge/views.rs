@@ -3,7 +3,8 @@
 //! Three writers, one reader:
 //! - the **audio thread** stores plain numbers in atomics (which phrase plays, which is queued,
 //!   where the cursor is, the host tempo and time signature, and what Follow hears: see
-//!   [`ListenView`]) — never a lock, never an allocation;
+//!   [`ListenView`]), and each note event it sends into the performance ring ([`Recorder`])
+//!   — never a lock, never an allocation;
 //! - the **worker** publishes each phrase it sends as a [`PhraseView`] (a mutex shared only
 //!   with the editor; the audio thread never touches it);
 //! - the **editor** reads both and sends [`EditorToWorker`] commands to the worker through a
@@ -13,6 +14,7 @@
 
 use super::lock;
 use super::messages::{EditorToWorker, EDITOR_INBOX_CAPACITY};
+use super::recent::Recorder;
 use crate::audio::follow::FollowMode;
 use crate::music::harmony::HeardChord;
 use crate::music::knobs::Knobs;
@@ -202,6 +204,9 @@ pub struct Views {
     inbox: Mutex<VecDeque<EditorToWorker>>,
     /// Counts commands ever sent (lets tests and the editor see that one was taken).
     commands_sent: AtomicU64,
+    /// The note events the host received, for "Last N bars" exports (audio thread writes,
+    /// editor reads; see [`Recorder`]).
+    performance: Recorder,
 }
 
 impl Views {
@@ -212,6 +217,11 @@ impl Views {
         views.tempo_bpm.store(f64::NAN, Ordering::Relaxed);
         views.store_listening(&ListenView::default());
         Arc::new(views)
+    }
+
+    /// The performance recorder (the ring is made at activation).
+    pub fn performance(&self) -> &Recorder {
+        &self.performance
     }
 
     /// A new phrase id (never [`NO_PHRASE`]).

@@ -1,25 +1,73 @@
-//! Export and drag-out: the Export button, the drag handle and how the last one ended.
+//! Export and drag-out: the Export button, what it writes (the playing phrase or the last 8,
+//! 16 or 32 bars as they played), the drag handle (which drags the same choice) and how the
+//! last one ended.
 
 use super::{theme, LoomApp, Outcome, Snapshot};
 use crate::dragout::{self, DragState, FileDrag, Support};
 use crate::midi::files;
+use crate::midi::recent::RECENT_BAR_CHOICES;
 use egui::{
-    pos2, vec2, Align2, Button, CornerRadius, FontId, PointerButton, RichText, Sense, Stroke,
-    StrokeKind, Ui,
+    pos2, vec2, Align2, Button, ComboBox, CornerRadius, FontId, PointerButton, RichText, Sense,
+    Stroke, StrokeKind, Ui,
 };
 use std::path::PathBuf;
 
+/// What Export and the drag handle write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum ExportChoice {
+    /// The playing phrase, once, as rendered.
+    #[default]
+    Phrase,
+    /// The last this many whole bars, exactly as they were sent to the host.
+    LastBars(u32),
+}
+
+impl ExportChoice {
+    /// The name in the menu.
+    fn label(self) -> String {
+        match self {
+            ExportChoice::Phrase => "Playing phrase".to_owned(),
+            ExportChoice::LastBars(bars) => format!("Last {bars} bars"),
+        }
+    }
+}
+
 impl LoomApp {
-    /// Export button and the drag handle (right to left).
+    /// Whether there is something to write for the current choice.
+    fn can_export(&self, snap: &Snapshot) -> bool {
+        match self.export_choice {
+            ExportChoice::Phrase => snap.phrase.is_some(),
+            ExportChoice::LastBars(_) => {
+                self.shared.views.performance().bar_start_beats().is_some()
+            }
+        }
+    }
+
+    /// Export button, what it writes, and the drag handle (right to left).
     pub(super) fn export_controls(&mut self, ui: &mut Ui, snap: &Snapshot) {
-        let has_phrase = snap.phrase.is_some();
+        let has_phrase = self.can_export(snap);
         let export = ui
             .add_enabled(has_phrase, Button::new("Export .mid"))
-            .on_hover_text("Write the playing phrase to your Music folder (Lofi Loom)")
-            .on_disabled_hover_text("No phrase yet");
+            .on_hover_text("Write it to your Music folder (Lofi Loom)")
+            .on_disabled_hover_text("Nothing to export yet");
         if export.clicked() {
             self.export(snap);
         }
+        ComboBox::from_id_salt("export_choice")
+            .width(112.0)
+            .selected_text(self.export_choice.label())
+            .show_ui(ui, |ui| {
+                let choices = std::iter::once(ExportChoice::Phrase)
+                    .chain(RECENT_BAR_CHOICES.map(ExportChoice::LastBars));
+                for choice in choices {
+                    ui.selectable_value(&mut self.export_choice, choice, choice.label());
+                }
+            })
+            .response
+            .on_hover_text(
+                "Export and drag the playing phrase, or the last bars exactly as they played \
+                 (every phrase change, Follow move and Thru note)",
+            );
         match self.drag_support {
             Support::Available => {
                 let (rect, response) =
@@ -66,7 +114,7 @@ impl LoomApp {
                 if has_phrase && response.drag_started_by(PointerButton::Primary) && !dragging {
                     self.start_drag(snap);
                 }
-                response.on_hover_text("Drag the playing phrase onto a track in your DAW");
+                response.on_hover_text("Drag it onto a track in your DAW");
             }
             Support::Unsupported(why) => {
                 let response = ui
@@ -79,15 +127,24 @@ impl LoomApp {
         }
     }
 
-    /// Writes the playing phrase to the export folder.
+    /// Writes the chosen export (the playing phrase, or the last bars) to the export folder.
     pub(super) fn write_file(&self, snap: &Snapshot) -> Result<PathBuf, String> {
-        let phrase = snap
-            .phrase
-            .as_ref()
-            .ok_or_else(|| "there is no phrase to export yet".to_owned())?;
         let dir = files::default_export_dir()
             .ok_or_else(|| "cannot find your Music folder (no home folder is set)".to_owned())?;
-        files::write_phrase(&dir, phrase, &snap.host, files::Date::today_utc())
+        let date = files::Date::today_utc();
+        match self.export_choice {
+            ExportChoice::Phrase => {
+                let phrase = snap
+                    .phrase
+                    .as_ref()
+                    .ok_or_else(|| "there is no phrase to export yet".to_owned())?;
+                files::write_phrase(&dir, phrase, &snap.host, date)
+            }
+            ExportChoice::LastBars(bars) => {
+                let recorder = self.shared.views.performance();
+                files::write_recent(&dir, recorder, bars, &snap.host, date)
+            }
+        }
     }
 
     /// The Export button.

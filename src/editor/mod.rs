@@ -35,6 +35,7 @@ use crate::dragout::{self, DragState, FileDrag, Support};
 use crate::plugin::params::LofiParams;
 use controls::Gestures;
 use egui::{Align, CornerRadius, Layout as EguiLayout, Rect, RichText, Ui, UiBuilder};
+use export::ExportChoice;
 use layout::Layout;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
@@ -92,6 +93,8 @@ pub struct LoomApp {
     drag: Option<FileDrag>,
     /// Whether drag-out works here (checked when the window opens).
     drag_support: Support,
+    /// What Export and the drag handle write: the playing phrase or the last bars played.
+    export_choice: ExportChoice,
 }
 
 impl LoomApp {
@@ -106,6 +109,7 @@ impl LoomApp {
             outcome: None,
             drag: None,
             drag_support: Support::Available,
+            export_choice: ExportChoice::default(),
         }
     }
 }

@@ -6,10 +6,17 @@
 //! `2026-11-21 Fmaj9 82bpm e0.3 v0.7 seed7.mid` — the date (UTC), the first chord, the tempo,
 //! energy, valence and seed; a name already taken gets " (2)", " (3)", …
 //!
+//! "Last N bars" writes what actually played instead (from the performance recorder, see
+//! [`crate::midi::recent`]), named `2026-11-21 last 16 bars 82bpm.mid`.
+//!
 //! GUI thread only; nothing here is touched by the audio thread.
 
+use crate::bridge::recent::Recorder;
 use crate::bridge::views::{HostView, PhraseView};
-use crate::midi::export::{midi_file, ExportSettings, DEFAULT_PPQ};
+use crate::midi::export::{
+    midi_file, time_sig_supported, ExportSettings, DEFAULT_PPQ, FILE_TEMPO_RANGE_BPM,
+};
+use crate::midi::recent::{recent_midi_file, Window};
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -214,8 +221,6 @@ pub fn write_phrase(
 ) -> Result<PathBuf, String> {
     let settings = export_settings(host);
     let bytes = midi_file(&view.phrase, &settings);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
     let stem = file_stem(&NameParts {
         date,
         first_chord: crate::music::names::first_chord(&view.progression),
@@ -224,13 +229,71 @@ pub fn write_phrase(
         valence: view.knobs.valence,
         seed: view.seed,
     });
+    write_new(dir, &stem, &bytes)
+}
+
+/// The file name of a "Last N bars" export, e.g. `2026-11-21 last 16 bars 82bpm`.
+pub fn recent_stem(date: Date, bars: u32, tempo_bpm: f64) -> String {
+    let Date { year, month, day } = date;
+    sanitize(&format!(
+        "{year:04}-{month:02}-{day:02} last {bars} bars {}bpm",
+        short_number(tempo_bpm, 2)
+    ))
+}
+
+/// The "Last N bars" file of what `recorder` holds: the last `bars` whole host bars before
+/// the bar the transport was last in, at the host's tempo and time signature (or 90 BPM,
+/// 4/4; see [`crate::midi::recent`]). None if nothing has played yet.
+pub fn recent_file(recorder: &Recorder, bars: u32, host: &HostView) -> Option<(Vec<u8>, f64)> {
+    let mut settings = export_settings(host);
+    if !time_sig_supported(settings.time_sig) {
+        settings.time_sig = FALLBACK_TIME_SIG;
+    }
+    let (lo, hi) = FILE_TEMPO_RANGE_BPM;
+    settings.tempo_bpm = settings.tempo_bpm.clamp(lo, hi);
+    let end_beats = recorder.bar_start_beats()?;
+    let mut events = Vec::with_capacity(recorder.capacity());
+    recorder.snapshot(&mut events);
+    if events.is_empty() {
+        return None;
+    }
+    let window = Window {
+        end_beats,
+        bars,
+        bar_beats: settings.bar_beats(),
+    };
+    Some((
+        recent_midi_file(&events, &window, &settings),
+        settings.tempo_bpm,
+    ))
+}
+
+/// Writes the last `bars` bars `recorder` holds into `dir` (created if missing) under a fresh
+/// name and returns the path. The error is in plain words.
+pub fn write_recent(
+    dir: &Path,
+    recorder: &Recorder,
+    bars: u32,
+    host: &HostView,
+    date: Date,
+) -> Result<PathBuf, String> {
+    let (bytes, tempo_bpm) = recent_file(recorder, bars, host)
+        .ok_or_else(|| "nothing has played yet: press play in your host".to_owned())?;
+    write_new(dir, &recent_stem(date, bars, tempo_bpm), &bytes)
+}
+
+/// Writes `bytes` into `dir` (created if missing) as `stem.mid`, or the first free
+/// `stem (n).mid`, never overwriting a file.
+fn write_new(dir: &Path, stem: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
     for n in 1..=MAX_SUFFIX {
-        let path = candidate(dir, &stem, n);
+        let path = candidate(dir, stem, n);
         // `create_new`: never overwrite, even if another export took the name just now.
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut file) => {
                 return file
-                    .write_all(&bytes)
+                    .write_all(bytes)
                     .map(|()| path.clone())
                     .map_err(|e| format!("cannot write {}: {e}", path.display()));
             }

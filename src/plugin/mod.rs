@@ -6,12 +6,15 @@
 //! atomics, lock-free queues, no allocation — checked by `assert_process_allocs` in debug builds).
 
 pub mod params;
+#[cfg(debug_assertions)]
+pub mod probe;
 
 use crate::audio::control::{ControlInputs, Requester};
 use crate::audio::engine::{Engine, InputBlock};
-use crate::audio::input::{InputEvent, NoteInput};
+use crate::audio::input::{InputEvent, NoteInput, Source};
 use crate::audio::sequencer::{MidiEvent, Sequencer, SequencerOutput, TransportSnapshot};
 use crate::bridge::messages::{AudioEnds, Request, RequestKind};
+use crate::bridge::recent::{PlayedEvent, Recorder, RECENT_CAPACITY};
 use crate::bridge::status::Status;
 use crate::bridge::views::{HostView, Views, NO_PHRASE};
 use crate::editor::{EditorShared, LoomEditor};
@@ -92,6 +95,11 @@ struct HostOutput<'a, C> {
     context: &'a mut C,
     /// The queues to the worker.
     worker: &'a mut AudioEnds,
+    /// Where every event sent is recorded, with its song position.
+    recorder: &'a Recorder,
+    /// The block's start in song quarter notes and quarter notes per sample, while the
+    /// transport plays with a known position and tempo (else nothing is recorded).
+    clock: Option<(f64, f64)>,
 }
 
 impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
@@ -115,6 +123,21 @@ impl<C: ProcessContext<LofiLoom>> SequencerOutput for HostOutput<'_, C> {
         };
         // A full host event buffer drops the event; nothing better can be done mid-block.
         let _ = self.context.try_send_event(event);
+    }
+
+    fn note_from(&mut self, source: Source, e: MidiEvent) {
+        self.note(e);
+        if let Some((origin_beats, beats_per_sample)) = self.clock {
+            self.recorder.record(&PlayedEvent {
+                pos_beats: origin_beats + f64::from(e.timing) * beats_per_sample,
+                on: e.on,
+                channel: e.channel,
+                key: e.key,
+                velocity: e.velocity,
+                part: e.part,
+                thru: source == Source::Thru,
+            });
+        }
     }
 
     fn retire(&mut self, phrase: Box<Phrase>) {
@@ -251,6 +274,21 @@ fn stereo<'a>(
             (&mut **l, &mut **r)
         }
     }
+}
+
+/// Where the block starts in the song and how far a sample goes, in quarter notes, while the
+/// transport plays with a known position and tempo; also tells `recorder` the bar line the
+/// block is in (a "Last N bars" export ends there).
+fn recording_clock(transport: &TransportSnapshot, recorder: &Recorder) -> Option<(f64, f64)> {
+    if !transport.playing {
+        return None;
+    }
+    let origin = transport.pos_beats.filter(|p| p.is_finite())?;
+    let tempo = transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0)?;
+    if let Some(bar_start) = transport.bar_start_pos_beats {
+        recorder.set_bar_start(bar_start);
+    }
+    Some((origin, tempo / 60.0 / transport.sample_rate))
 }
 
 /// A seed for a new instance: different every time, so two fresh instances play different
@@ -460,6 +498,9 @@ impl Plugin for LofiLoom {
         self.sample_rate = config.sample_rate as f64;
         self.offline = config.process_mode == ProcessMode::Offline;
         self.engine.prepare(config.sample_rate);
+        self.views.performance().prepare(RECENT_CAPACITY);
+        #[cfg(debug_assertions)]
+        probe::activated(&self.views);
         let most = config.max_buffer_size as usize;
         self.scratch = (vec![0.0; most], vec![0.0; most]);
         if self.worker.is_none() {
@@ -514,9 +555,13 @@ impl Plugin for LofiLoom {
         let bypassed = self.params.bypass.value();
         let (left, right) = stereo(buffer.as_slice(), &mut self.scratch);
         {
+            let recorder = self.views.performance();
+            let clock = recording_clock(&transport, recorder);
             let mut out = HostOutput {
                 context,
                 worker: audio,
+                recorder,
+                clock,
             };
             take_phrases(self.engine.sequencer_mut(), &mut out);
             if self.offline && !bypassed {
