@@ -67,6 +67,21 @@ fn fixture(name: &str) -> String {
         .into_owned()
 }
 
+/// The knobs of the README's run command (`render --energy 0.3 --valence 0.7 --bars 8 --seed 7
+/// --bpm 82`), without the output.
+const README_RENDER: [&str; 10] = [
+    "--energy",
+    "0.3",
+    "--valence",
+    "0.7",
+    "--bars",
+    "8",
+    "--seed",
+    "7",
+    "--bpm",
+    "82",
+];
+
 /// Runs `render` with `args` plus `-o <temp>/out.mid`, expects success, returns the file.
 fn render_ok(args: &[&str]) -> Vec<u8> {
     let dir = temp_dir("render");
@@ -856,22 +871,7 @@ fn the_editor_export_writes_the_same_bytes_as_render() {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    let cli = render_ok(&[
-        "--energy",
-        "0.3",
-        "--valence",
-        "0.7",
-        "--bars",
-        "8",
-        "--seed",
-        "7",
-        "--bpm",
-        "82",
-        "--swing",
-        "30",
-        "--humanize",
-        "40",
-    ]);
+    let cli = render_ok(&[&README_RENDER[..], &["--swing", "30", "--humanize", "40"]].concat());
 
     let cell = SessionCell::default();
     cell.restore(Session {
@@ -1016,18 +1016,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// sound changes it; update it deliberately, saying why.
 #[test]
 fn a_wav_file_is_the_band_playing_the_phrase_the_same_bytes_every_time() {
-    let args = [
-        "--energy",
-        "0.3",
-        "--valence",
-        "0.7",
-        "--bars",
-        "8",
-        "--seed",
-        "7",
-        "--bpm",
-        "82",
-    ];
+    let args = README_RENDER;
     let dir = temp_dir("wav");
     let (a, b) = (dir.file("a.wav"), dir.file("b.WAV"));
     for out in [&a, &b] {
