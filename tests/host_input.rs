@@ -29,6 +29,7 @@ mod score;
 mod transport;
 
 use clack_extensions::render::{PluginRender, RenderMode};
+use clack_host::events::event_types::NoteExpressionType;
 use clack_host::prelude::*;
 use host::*;
 use score::*;
@@ -584,5 +585,219 @@ fn follow_live_moves_the_bass_and_melody_to_the_chord_held() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(after(&live), after(&written), "blocks {blocks:?}");
+    }
+}
+
+/// A small seeded generator (SplitMix64) for the random input below.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// Uniform in `[0, 1]`.
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / ((1u64 << 53) - 1) as f64
+    }
+}
+
+/// One random event of the kinds the CLAP validator's note tests send a plugin with a CLAP
+/// and MIDI note input: CLAP note-on, note-off, choke and expression; MIDI note-on, note-off,
+/// channel pressure, poly pressure, pitch bend, any CC (the pedal and the all-notes-off
+/// messages among them) and program change. `consistent` keeps the validator's "basic"
+/// rules (no note-off, choke or expression for a note that is not held; no second note-on
+/// of a held note); otherwise keys, channels and note ids are drawn freely
+/// ("inconsistent").
+fn validator_event(
+    dice: &mut Dice,
+    held: &mut Vec<(u16, u16, u32)>,
+    next_id: &mut u32,
+    consistent: bool,
+) -> Option<Input> {
+    let free = |dice: &mut Dice| {
+        (
+            dice.below(16) as u16,
+            dice.below(128) as u16,
+            dice.below(100) as u32,
+        )
+    };
+    let clap = |kind, (channel, key, id): (u16, u16, u32), value| Input::Clap {
+        kind,
+        port: 0,
+        channel: Some(channel),
+        key: Some(key),
+        note_id: Some(id),
+        value,
+    };
+    let midi = |status: u8, channel: u16, a: u64, b: u64| {
+        Input::Midi([status | channel as u8, a as u8 & 0x7F, b as u8 & 0x7F])
+    };
+    // A note to start: a fresh one when consistent (skipped if already held).
+    let mut start = |dice: &mut Dice| {
+        if !consistent {
+            return Some(free(dice));
+        }
+        let (channel, key) = (dice.below(16) as u16, dice.below(128) as u16);
+        if held.iter().any(|n| (n.0, n.1) == (channel, key)) {
+            return None;
+        }
+        *next_id += 1;
+        held.push((channel, key, *next_id));
+        Some((channel, key, *next_id))
+    };
+    let velocity = dice.unit();
+    let event = match dice.below(11) {
+        0 => clap(ClapNote::On, start(dice)?, velocity),
+        4 => {
+            let (channel, key, _) = start(dice)?;
+            midi(
+                0x90,
+                channel,
+                u64::from(key),
+                (velocity * 127.0).round() as u64,
+            )
+        }
+        kind @ (1 | 2 | 3 | 5) => {
+            // Of a held note (consistent) or of any.
+            let note = if consistent {
+                if held.is_empty() {
+                    return None;
+                }
+                let ix = dice.below(held.len() as u64) as usize;
+                if kind == 1 || kind == 5 {
+                    held.swap_remove(ix)
+                } else {
+                    held[ix]
+                }
+            } else {
+                free(dice)
+            };
+            match kind {
+                1 => clap(ClapNote::Off, note, velocity),
+                2 => clap(ClapNote::Choke, note, 0.0),
+                3 => {
+                    let (ty, value) = match dice.below(3) {
+                        0 => (NoteExpressionType::Volume, 4.0 * velocity),
+                        1 => (NoteExpressionType::Tuning, 256.0 * velocity - 128.0),
+                        _ => (NoteExpressionType::Pressure, velocity),
+                    };
+                    clap(ClapNote::Expression(ty), note, value)
+                }
+                _ => midi(
+                    0x80,
+                    note.0,
+                    u64::from(note.1),
+                    (velocity * 127.0).round() as u64,
+                ),
+            }
+        }
+        6 => midi(0xD0, dice.below(16) as u16, dice.below(128), 0),
+        7 => midi(
+            0xA0,
+            dice.below(16) as u16,
+            dice.below(128),
+            dice.below(128),
+        ),
+        8 => midi(
+            0xE0,
+            dice.below(16) as u16,
+            dice.below(128),
+            dice.below(128),
+        ),
+        9 => midi(
+            0xB0,
+            dice.below(16) as u16,
+            dice.below(128),
+            dice.below(128),
+        ),
+        _ => midi(0xC0, dice.below(16) as u16, dice.below(128), 0),
+    };
+    Some(event)
+}
+
+/// The CLAP validator's two note-input tests (`process-note-out-of-place-basic` and
+/// `process-note-inconsistent`), made here because the validator cannot be installed where CI
+/// runs: 512-sample blocks, each with random note events every 0–5 samples (so ~250 per
+/// block), while the sequencer plays and the built-in band sounds. As the validator does, it
+/// checks that every output sample is finite and not subnormal and that output events come in
+/// time order inside their block (`heard`); beyond it, that no note hangs once the host ends
+/// everything it sent (pedals up, CC 123 and CC 120 on every channel), and that the plugin
+/// neither allocates in `process()` (`assert_process_allocs`) nor panics.
+#[test]
+fn random_note_input_as_the_clap_validator_sends_it() {
+    const BLOCKS: u64 = 40;
+    for consistent in [true, false] {
+        let label = if consistent { "basic" } else { "inconsistent" };
+        let mut instance = instance_with(band_params());
+        let mut sent = 0usize;
+        let mut audio = None;
+        let record = play(&mut instance, CLOCK, |d| {
+            let mut dice = Dice(1337 + u64::from(consistent));
+            let (mut held, mut next_id) = (Vec::new(), 0);
+            d.block_sizes = vec![512];
+            d.audio = Some((Vec::new(), Vec::new()));
+            d.play_from(0);
+            for _ in 0..BLOCKS {
+                let (start, end) = (d.now, d.now + 512);
+                // As the validator: the next event 0–5 samples later (−6..=5, clamped at 0).
+                let step = |dice: &mut Dice| dice.below(12).saturating_sub(6);
+                let mut at = start + step(&mut dice);
+                while at < end {
+                    if let Some(event) =
+                        validator_event(&mut dice, &mut held, &mut next_id, consistent)
+                    {
+                        d.send(at, event);
+                        sent += 1;
+                    }
+                    at += step(&mut dice);
+                }
+                d.run_for(512);
+            }
+            let end = d.now;
+            for channel in 0..16u8 {
+                for cc in [64, 123, 120] {
+                    d.send(end, Input::Midi([0xB0 | channel, cc, 0]));
+                }
+            }
+            d.run_for(512);
+            d.stop();
+            d.run_for(96_000);
+            audio = d.audio.take();
+        });
+        assert!(
+            sent > 3_000 * BLOCKS as usize / 16,
+            "{label}: {sent} events sent"
+        );
+        let heard = heard(&record, label);
+        // The generator's parts play on channels 1–3 and 10.
+        let thru_ons = heard
+            .iter()
+            .filter(|h| h.on && ![0, 1, 2, 9].contains(&h.channel))
+            .count();
+        assert!(
+            thru_ons > 200,
+            "{label}: only {thru_ons} note-ons came through"
+        );
+        let (left, right) = audio.expect("the audio was kept");
+        for (ix, x) in left.iter().chain(&right).enumerate() {
+            assert!(
+                x.is_finite() && !x.is_subnormal(),
+                "{label}: sample {ix} is {x:e}"
+            );
+        }
+        assert!(
+            left.iter().any(|x| x.abs() > 1e-3),
+            "{label}: the band played"
+        );
     }
 }

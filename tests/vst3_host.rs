@@ -428,3 +428,67 @@ fn input_notes_pass_through_the_vst3_event_busses() {
         block.notes
     );
 }
+
+/// MIDI controllers reach a VST3 plugin as parameter changes on the parameters its
+/// `IMidiMapping` names. Through them: the sustain pedal (CC 64) holds a note released under
+/// it until the pedal lifts; CC 123 (all notes off) ends a held note; CC 120 (all sound off)
+/// ends a note held by the pedal. Each ending comes out at the offset of the change (0).
+#[test]
+fn the_pedal_and_all_notes_off_work_through_the_vst3_midi_mapping() {
+    let state = vst3_state();
+    let mut plugin = started(ProcessModes_::kRealtime, Some(&state));
+    let (pedal, notes_off, sound_off) = (
+        plugin.midi_controller_param(4, 64),
+        plugin.midi_controller_param(4, 123),
+        plugin.midi_controller_param(4, 120),
+    );
+    assert!(
+        pedal != notes_off && notes_off != sound_off,
+        "one parameter per controller"
+    );
+    let mut at = 0;
+    let mut thru = Vec::new();
+    let mut block = |plugin: &mut Vst3Plugin, events: &[Event], changes: &[(ParamID, f64)]| {
+        plugin.send_input(events);
+        let b = plugin.process(BLOCK, transport(true, at), changes);
+        assert_eq!(b.result, kResultOk);
+        thru.extend(
+            b.notes
+                .iter()
+                .filter(|n| n.channel == 4)
+                .map(|n| (at + i64::from(n.offset), n.on, n.pitch)),
+        );
+        at += i64::from(BLOCK);
+    };
+    let b = i64::from(BLOCK);
+    // Block 1: pedal down, then 61 struck and released under it.
+    block(
+        &mut plugin,
+        &[note_on_event(100, 4, 61, 0.8), note_off_event(300, 4, 61)],
+        &[(pedal, 1.0)],
+    );
+    // Block 2: still held. Block 3: the pedal lifts.
+    block(&mut plugin, &[], &[]);
+    block(&mut plugin, &[], &[(pedal, 0.0)]);
+    // Block 4: 62 struck; block 5: CC 123.
+    block(&mut plugin, &[note_on_event(50, 4, 62, 0.8)], &[]);
+    block(&mut plugin, &[], &[(notes_off, 0.0)]);
+    // Block 6: pedal down, 64 struck and released; block 7: CC 120 with the pedal still down.
+    block(
+        &mut plugin,
+        &[note_on_event(10, 4, 64, 0.8), note_off_event(20, 4, 64)],
+        &[(pedal, 1.0)],
+    );
+    block(&mut plugin, &[], &[(sound_off, 0.0)]);
+    assert_eq!(
+        thru,
+        [
+            (100, true, 61),
+            (2 * b, false, 61),
+            (3 * b + 50, true, 62),
+            (4 * b, false, 62),
+            (5 * b + 10, true, 64),
+            (6 * b, false, 64),
+        ]
+    );
+}

@@ -8,7 +8,8 @@
 
 use super::host::{pump_main_thread, set_role, TestHost, ThreadRole};
 use clack_host::events::event_types::{
-    MidiEvent, NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
+    MidiEvent, NoteChokeEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent,
+    ParamValueEvent, TransportEvent, TransportFlags,
 };
 use clack_host::events::spaces::CoreEventSpace;
 use clack_host::events::Match;
@@ -133,10 +134,39 @@ pub enum Input {
     },
     /// A raw MIDI 1.0 message (e.g. CC 64, 120, 123).
     Midi([u8; 3]),
+    /// A CLAP note event with every field given (note id, port, a wildcard anywhere), as a
+    /// host that does not track its notes may send it.
+    Clap {
+        /// What it is.
+        kind: ClapNote,
+        /// Port index (the plugin has one note input, 0).
+        port: u16,
+        /// Channel index, or all.
+        channel: Option<u16>,
+        /// Key, or all.
+        key: Option<u16>,
+        /// Note id, or all.
+        note_id: Option<u32>,
+        /// Velocity (on, off) or the expression's value.
+        value: f64,
+    },
+}
+
+/// The kinds of [`Input::Clap`] events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClapNote {
+    /// `CLAP_EVENT_NOTE_ON`.
+    On,
+    /// `CLAP_EVENT_NOTE_OFF`.
+    Off,
+    /// `CLAP_EVENT_NOTE_CHOKE`.
+    Choke,
+    /// `CLAP_EVENT_NOTE_EXPRESSION`, of this type.
+    Expression(NoteExpressionType),
 }
 
 /// `x` as a CLAP match: a value, or all.
-fn matching(x: Option<u16>) -> Match<u16> {
+fn matching<T>(x: Option<T>) -> Match<T> {
     x.map_or(Match::All, Match::Specific)
 }
 
@@ -328,6 +358,24 @@ impl<'p> Driver<'p> {
                     self.in_events.push(&NoteOffEvent::new(time, pckn, 0.0));
                 }
                 Input::Midi(data) => self.in_events.push(&MidiEvent::new(time, 0, data)),
+                Input::Clap {
+                    kind,
+                    port,
+                    channel,
+                    key,
+                    note_id,
+                    value,
+                } => {
+                    let pckn = Pckn::new(port, matching(channel), matching(key), matching(note_id));
+                    match kind {
+                        ClapNote::On => self.in_events.push(&NoteOnEvent::new(time, pckn, value)),
+                        ClapNote::Off => self.in_events.push(&NoteOffEvent::new(time, pckn, value)),
+                        ClapNote::Choke => self.in_events.push(&NoteChokeEvent::new(time, pckn)),
+                        ClapNote::Expression(ty) => self
+                            .in_events
+                            .push(&NoteExpressionEvent::new(time, pckn, ty, value)),
+                    }
+                }
             }
         }
     }

@@ -518,6 +518,23 @@ impl Vst3Plugin {
         self.input.events.borrow_mut().extend_from_slice(events);
     }
 
+    /// The parameter a host sends MIDI controller `cc` (0–127; 128 channel pressure, 129 pitch
+    /// bend) of `channel` on, asked of the controller's `IMidiMapping` as a host asks it.
+    pub fn midi_controller_param(&self, channel: i16, cc: i16) -> ParamID {
+        let mapping = self
+            .controller
+            .cast::<IMidiMapping>()
+            .expect("the controller maps MIDI controllers (IMidiMapping)");
+        let mut id: ParamID = 0;
+        // SAFETY: a live interface of the controller; `id` receives the answer.
+        let result = unsafe { mapping.getMidiControllerAssignment(0, channel, cc, &mut id) };
+        assert_eq!(
+            result, kResultOk,
+            "controller {cc} of channel {channel} is mapped"
+        );
+        id
+    }
+
     /// Every parameter's info, in the controller's order.
     pub fn parameters(&self) -> Vec<ParameterInfo> {
         // SAFETY: a live controller; `ParameterInfo` is plain data the call fills in.
