@@ -10,7 +10,8 @@
 
 use crate::bridge::lock;
 use crate::music::drums::Groove;
-use crate::music::progression::Progression;
+use crate::music::harmony::HeardChord;
+use crate::music::progression::{Progression, MAX_BARS};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,6 +70,12 @@ pub struct Session {
     /// A folder with a custom model chosen by the user (None: the embedded model).
     #[serde(default)]
     pub model_dir: Option<String>,
+    /// The progression Follow captured from the musician's playing, bar by bar (None: a bar
+    /// not heard; empty: nothing captured). Given back to Follow when the project reopens, so
+    /// the next phrase is still written over it until the musician plays again or presses
+    /// Regenerate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub captured: Vec<Option<HeardChord>>,
 }
 
 impl Default for Session {
@@ -82,6 +89,7 @@ impl Default for Session {
             history: Vec::new(),
             history_pos: None,
             model_dir: None,
+            captured: Vec::new(),
         }
     }
 }
@@ -136,6 +144,29 @@ impl Session {
         }
         session.version = SESSION_VERSION;
         Ok(session)
+    }
+
+    /// Saves the progression Follow holds captured (trailing bars never heard are left out).
+    pub fn set_captured(&mut self, captured: &[Option<HeardChord>]) {
+        let len = captured
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        self.captured.clear();
+        self.captured.extend_from_slice(&captured[..len]);
+    }
+
+    /// The saved captured progression as Follow holds it, bar by bar. Bars beyond
+    /// [`MAX_BARS`] and chords no musician could have played (a root or bass that is not a
+    /// pitch class, a confidence outside 0..=1) are dropped, so a hand-edited or damaged
+    /// session cannot feed Follow nonsense.
+    pub fn captured_chords(&self) -> [Option<HeardChord>; MAX_BARS] {
+        let mut out = [None; MAX_BARS];
+        for (slot, chord) in out.iter_mut().zip(&self.captured) {
+            *slot =
+                chord.filter(|c| c.root < 12 && c.bass < 12 && (0.0..=1.0).contains(&c.confidence));
+        }
+        out
     }
 
     /// Adds a newly generated phrase to the history (dropping the oldest beyond
@@ -451,5 +482,38 @@ mod tests {
             assert_eq!(cell.get(), session(), "{text}");
         }
         assert_eq!(cell.restored(), 1);
+    }
+
+    #[test]
+    fn a_saved_capture_round_trips_and_damaged_chords_are_dropped() {
+        let dm7 = crate::music::harmony::recognize(0b0010_0010_0101, Some(2)).expect("Dm7");
+        let mut s = Session::default();
+        s.set_captured(&[Some(dm7), None, Some(dm7), None, None]);
+        assert_eq!(
+            s.captured,
+            [Some(dm7), None, Some(dm7)],
+            "trailing bars left out"
+        );
+        let text = serde_json::to_string(&s).expect("serialises");
+        let back: Session = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(
+            back.captured_chords()[..4],
+            [Some(dm7), None, Some(dm7), None]
+        );
+        // A root that is no pitch class, a confidence beyond 1, more bars than a phrase has.
+        let mut damaged = back;
+        damaged.captured = vec![Some(dm7); MAX_BARS + 3];
+        damaged.captured[0] = Some(HeardChord { root: 14, ..dm7 });
+        damaged.captured[1] = Some(HeardChord {
+            confidence: 7.0,
+            ..dm7
+        });
+        let chords = damaged.captured_chords();
+        assert_eq!(chords[..3], [None, None, Some(dm7)]);
+        assert_eq!(chords.len(), MAX_BARS);
+        // A session saved before captures existed reads as none.
+        let old: Session = serde_json::from_str(r#"{"version":3,"seed":1,"progression":null}"#)
+            .expect("an old session reads");
+        assert!(old.captured.is_empty());
     }
 }

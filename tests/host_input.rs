@@ -284,6 +284,70 @@ fn follow_chords_writes_the_chords_played_into_the_next_phrase() {
     }
 }
 
+/// The captured progression is saved with the session, root and quality per bar, and given
+/// back to Follow when the project reopens: a reopened instance with no phrase yet writes its
+/// first phrase over it.
+#[test]
+fn a_captured_progression_is_saved_and_written_over_after_reopening() {
+    let bars: [&[u16]; 4] = [
+        &[50, 57, 60, 65],
+        &[43, 53, 59, 62],
+        &[52, 55, 59, 60],
+        &[45, 55, 60, 64],
+    ];
+    let (_, mut session) = play_bars("chords", &bars, 8);
+    let captured: Vec<(&Value, &Value, &Value)> = session["captured"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a captured progression is saved: {session}"))
+        .iter()
+        .map(|c| (&c["root"], &c["quality"], &c["bass"]))
+        .collect();
+    assert_eq!(
+        captured,
+        [
+            (&json!(2), &json!("Minor7"), &json!(2)),
+            (&json!(7), &json!("Dominant7"), &json!(7)),
+            (&json!(0), &json!("Major7"), &json!(4)),
+            (&json!(9), &json!("Minor7"), &json!(9)),
+        ]
+    );
+    // Reopened with nothing written yet: the first phrase (a fresh seed) is written at
+    // activation, over the captured chords.
+    session["progression"] = Value::Null;
+    session["history"] = json!([]);
+    session["history_pos"] = Value::Null;
+    let mut instance = new_instance(load_entry());
+    let state = state_bytes_with(
+        &session.to_string(),
+        params(&[
+            ("follow", json!({"string": "chords"})),
+            ("bars", json!({"string": "4"})),
+        ]),
+    );
+    load_state(&mut instance, &state).expect("the state loads");
+    play(&mut instance, CLOCK, |d| d.run_for(1_000));
+    let reopened = parse_saved(&save_state(&mut instance)).1;
+    let chords: Vec<&Value> = reopened["progression"]["bars"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a phrase was written: {reopened}"))
+        .iter()
+        .map(|b| &b["chord"])
+        .collect();
+    let numeral =
+        |degree: u8, quality: &str| json!({"degree": degree, "shift": 0, "quality": quality});
+    assert_eq!(
+        chords,
+        [
+            &numeral(2, "Minor7"),
+            &numeral(5, "Dominant7"),
+            &numeral(1, "Major7"),
+            &numeral(6, "Minor7")
+        ],
+        "{reopened}"
+    );
+    assert_eq!(reopened["captured"], session["captured"]);
+}
+
 #[test]
 fn bad_input_never_hangs_a_note() {
     let mut instance = instance_with(test_params());

@@ -17,7 +17,9 @@
 //!   boundaries (song bar `b` is phrase bar `b mod length`, as the sequencer aligns phrases),
 //!   and at the end of each phrase in which something was played the bars heard become the
 //!   captured progression. It stays in use, phrase after phrase, until the musician plays
-//!   again or presses Regenerate ([`Follow::forget_chords`]). The request carries the chords
+//!   again or presses Regenerate ([`Follow::forget_chords`]); every request also carries it for
+//!   the worker to save with the session, and activation gives a saved one back
+//!   ([`Follow::restore_captured`]). The request carries the chords
 //!   as numerals ([`to_numeral`]) in the key the phrase is written in: the Key and Mode knobs,
 //!   else the estimate, else C Ionian; bars never heard are left to the decoder.
 //! * A transport that stops, seeks or loops drops the bar being listened to (its notes still
@@ -202,6 +204,25 @@ impl Follow {
         self.captured_bars = 0;
         self.working = [None; MAX_BARS];
         self.last_heard = None;
+        self.played_in_phrase = false;
+    }
+
+    /// Puts back a captured progression saved with the session (main thread, at activation,
+    /// with the Follow parameter's `mode`, which blocks otherwise bring): it is used as if just
+    /// captured, until the musician plays again or presses Regenerate.
+    pub fn restore_captured(
+        &mut self,
+        mode: FollowMode,
+        captured: &[Option<HeardChord>; MAX_BARS],
+    ) {
+        self.mode = mode;
+        self.captured = *captured;
+        self.captured_bars = captured
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1) as u32;
+        self.working = self.captured;
+        self.last_heard = captured.iter().flatten().last().copied();
         self.played_in_phrase = false;
     }
 

@@ -18,8 +18,10 @@
 //! The editor talks to the worker with [`EditorToWorker`] through `Views` (neither side is
 //! real-time, so that inbox may lock).
 
+use crate::music::harmony::HeardChord;
 use crate::music::knobs::Knobs;
 use crate::music::phrase::Phrase;
+use crate::music::progression::MAX_BARS;
 use crate::session::HistoryEntry;
 use std::path::PathBuf;
 
@@ -59,6 +61,9 @@ pub struct Request {
     pub knobs: Knobs,
     /// Also write a new drum groove with the next groove seed ("Drums only").
     pub new_groove: bool,
+    /// The progression Follow holds captured, bar by bar, for the worker to save with the
+    /// session (None: not known to the sender, the saved one stays).
+    pub captured: Option<[Option<HeardChord>; MAX_BARS]>,
 }
 
 impl Request {
@@ -68,6 +73,7 @@ impl Request {
             kind,
             knobs,
             new_groove: false,
+            captured: None,
         }
     }
 
@@ -78,6 +84,7 @@ impl Request {
             kind: self.kind.max(newer.kind),
             knobs: newer.knobs,
             new_groove: self.new_groove || newer.new_groove,
+            captured: newer.captured.or(self.captured),
         }
     }
 }
@@ -178,6 +185,9 @@ pub fn channels() -> (AudioEnds, WorkerEnds) {
 
 impl AudioEnds {
     /// Sends a request unless only the retire reserve is left; gives it back if so.
+    // A request is plain data (~180 bytes) moved on the audio thread; boxing it to shrink the
+    // error would allocate there.
+    #[allow(clippy::result_large_err)]
     pub fn request(&mut self, request: Request) -> Result<(), Request> {
         if self.to_worker.slots() <= RETIRE_RESERVE {
             return Err(request);

@@ -383,7 +383,9 @@ impl LofiLoom {
         let Some(audio) = self.audio.as_mut() else {
             return;
         };
-        if let Some(request) = self.requester.tick(inputs, block_samples, self.sample_rate) {
+        if let Some(mut request) = self.requester.tick(inputs, block_samples, self.sample_rate) {
+            // For the worker to save with the session.
+            request.captured = Some(*self.engine.follow().captured());
             if let Err(request) = audio.request(request) {
                 self.requester.put_back(request);
             }
@@ -405,7 +407,9 @@ impl LofiLoom {
             return;
         };
         session.update(|s| s.seed = fresh_seed());
-        let request = Request::new(RequestKind::Vary, self.params.knobs());
+        // With what Follow holds (a captured progression restored with the session).
+        let knobs = self.engine.follow().knobs(self.params.knobs());
+        let request = Request::new(RequestKind::Vary, knobs);
         // The queue is empty at activation; if not, the next knob move asks again.
         if audio.request(request).is_err() {
             return;
@@ -435,6 +439,10 @@ impl LofiLoom {
         }
         let mut phrase = Box::new(Phrase::new(MAX_BARS as u32));
         let session = self.params.session.get();
+        self.engine.follow_mut().restore_captured(
+            self.params.follow.value().mode(),
+            &session.captured_chords(),
+        );
         let knobs = self.params.knobs();
         if render_session(&session, &knobs, &mut phrase) {
             publish_view(&self.views, &session, &knobs, &mut phrase);

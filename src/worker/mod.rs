@@ -317,6 +317,9 @@ impl WorkerState {
                 s.progression = session.progression.clone();
                 s.groove = session.groove.clone();
                 s.groove_seed = session.groove_seed;
+                if let Some(captured) = &request.captured {
+                    s.set_captured(captured);
+                }
                 if let Some(entry) = written {
                     if request.kind == RequestKind::Vary && !request.new_groove {
                         s.refine_history(entry);

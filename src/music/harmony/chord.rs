@@ -244,8 +244,8 @@ const TEMPLATES: [Template; TEMPLATE_COUNT] = [
     },
 ];
 
-/// A chord heard in the musician's notes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A chord heard in the musician's notes (saved with the session when Follow captured it).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HeardChord {
     /// The root's pitch class, 0 = C … 11 = B. It need not be sounding (rootless voicings).
     pub root: u8,
