@@ -28,7 +28,6 @@ mod score;
 #[path = "common/transport.rs"]
 mod transport;
 
-use clack_extensions::render::{PluginRender, RenderMode};
 use clack_host::events::event_types::NoteExpressionType;
 use clack_host::prelude::*;
 use host::*;
@@ -45,15 +44,6 @@ const CLOCK: Clock = Clock {
 const BAR: u64 = 96_000;
 /// A channel the generator does not use (user channel 5).
 const FREE: u16 = 4;
-
-/// Asks the plugin to render offline, so phrases due at a bar line are waited for.
-fn render_offline(instance: &mut PluginInstance<TestHost>) {
-    let handle = instance.plugin_handle();
-    let render: PluginRender = handle.get_extension().expect("the render extension");
-    render
-        .set(&handle, RenderMode::Offline)
-        .expect("offline rendering is accepted");
-}
 
 /// An instance with the test session and `params`.
 fn instance_with(params: Value) -> PluginInstance<TestHost> {

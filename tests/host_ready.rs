@@ -25,7 +25,6 @@ mod score;
 #[path = "common/transport.rs"]
 mod transport;
 
-use clack_extensions::render::{PluginRender, RenderMode};
 use clack_host::prelude::*;
 use host::*;
 use score::*;
@@ -46,15 +45,6 @@ const SPREAD: u64 = 600;
 const ENERGY_MOVE: u64 = 4 * BAR - BAR / 4;
 /// How long the bounce test plays.
 const BOUNCE: u64 = 8 * BAR;
-
-/// Asks the plugin to render offline, as a host bouncing a track does (before activation).
-fn render_offline(instance: &mut PluginInstance<TestHost>) {
-    let handle = instance.plugin_handle();
-    let render: PluginRender = handle.get_extension().expect("the render extension");
-    render
-        .set(&handle, RenderMode::Offline)
-        .expect("offline rendering is accepted");
-}
 
 /// Note-ons of `channel` in the first bar.
 fn bar_one_ons(heard: &[Heard], channel: u8) -> Vec<u64> {

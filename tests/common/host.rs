@@ -12,6 +12,7 @@ use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamRescanFlags, PluginParams,
 };
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState, StateError};
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
 use clack_host::prelude::*;
@@ -282,4 +283,14 @@ pub fn param_value(instance: &mut PluginInstance<TestHost>, id: ClapId) -> f64 {
     let handle = instance.plugin_handle();
     let params: PluginParams = handle.get_extension().expect("params extension");
     params.get_value(&handle, id).expect("a value")
+}
+
+/// Asks the plugin to render offline, as a host bouncing a track does (before activation): a
+/// phrase due at a bar line is then waited for.
+pub fn render_offline(instance: &mut PluginInstance<TestHost>) {
+    let handle = instance.plugin_handle();
+    let render: PluginRender = handle.get_extension().expect("the render extension");
+    render
+        .set(&handle, RenderMode::Offline)
+        .expect("offline rendering is accepted");
 }
