@@ -18,8 +18,8 @@ mod tempdir;
 
 use lofi_loom::decoder::{
     degenerate, rhythm, rhythm_of, DecodeInputs, Draws, GenerateParams, Generator, ModeInput,
-    Model, RhythmRow, BAR_GRAPH_FILE, DECODER_STREAM, MAX_REDRAWS, MODEL_META_FILE,
-    MODE_GRAPH_FILE, TOKENS_PER_BAR,
+    Model, RhythmRow, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, DECODER_STREAM, MAX_REDRAWS,
+    MODEL_META_FILE, MODE_GRAPH_FILE, TOKENS_PER_BAR,
 };
 use lofi_loom::music::descriptors::Descriptors;
 use lofi_loom::music::knobs::PartSettings;
@@ -116,6 +116,16 @@ fn check_parity(model: &Model, label: &str) {
     let fixture = read_json(PARITY_FIXTURE);
     let cases = fixture["cases"].as_array().expect("cases");
     assert!(!cases.is_empty());
+    // Both samplers are exercised: cases at top-p 1 (the plain graph, when the model has
+    // one) and below.
+    let top_ps: Vec<f64> = cases
+        .iter()
+        .map(|c| c["top_p"].as_f64().unwrap_or(1.0))
+        .collect();
+    assert!(
+        top_ps.iter().any(|p| *p >= 1.0) && top_ps.iter().any(|p| *p < 1.0),
+        "{top_ps:?}"
+    );
     let mut g = Generator::new(model).expect("generator");
     for case in cases {
         let name = case["name"].as_str().expect("name");
@@ -200,15 +210,51 @@ fn rhythm_class(token: u16) -> i8 {
     }
 }
 
+/// Every bar graph variant gives onnxruntime's tokens (recorded with the nucleus graph): the
+/// plain graph for the cases at top-p 1, and the nucleus graph for every case.
 #[test]
 fn parity_with_onnxruntime_embedded_model() {
-    check_parity(&embedded(), "embedded");
+    let model = embedded();
+    assert!(model.has_plain_graph());
+    check_parity(&model, "embedded, plain graph at top-p 1");
+    let nucleus = model.nucleus_only().expect("the nucleus graph loads");
+    assert!(!nucleus.has_plain_graph());
+    check_parity(&nucleus, "embedded, nucleus graph only");
 }
 
 #[test]
 fn parity_with_onnxruntime_model_folder() {
     let model = Model::from_dir(path(MODEL_DIR)).expect("the model folder loads");
+    assert!(model.has_plain_graph() && model.nucleus_loaded());
     check_parity(&model, "from_dir");
+    check_parity(
+        &model.nucleus_only().expect("loaded"),
+        "from_dir, nucleus graph only",
+    );
+}
+
+/// The embedded model loads its nucleus graph only when a phrase first samples below top-p 1,
+/// and the phrase it then writes is the nucleus graph's.
+#[test]
+fn the_embedded_nucleus_graph_loads_on_first_use() {
+    let model = Model::load_embedded().expect("loads");
+    assert!(!model.nucleus_loaded(), "loaded at once");
+    let mut g = Generator::new(&model).expect("generator");
+    g.generate(&GenerateParams::default())
+        .expect("a phrase at top-p 1");
+    assert!(!model.nucleus_loaded(), "loaded for a phrase at top-p 1");
+    let cut = GenerateParams {
+        top_p: 0.8,
+        ..GenerateParams::default()
+    };
+    let got = g.generate(&cut).expect("a phrase at top-p 0.8");
+    assert!(model.nucleus_loaded());
+    let reference = Model::from_dir(path(MODEL_DIR)).expect("the folder loads");
+    let want = Generator::new(&reference)
+        .expect("generator")
+        .generate(&cut)
+        .expect("a phrase");
+    assert_eq!(got, want);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1048,6 +1094,32 @@ fn garbage_and_truncated_graphs_are_refused() {
     dir.write(BAR_GRAPH_FILE, &real[..real.len() / 2]);
     let e = from_dir_error(&dir);
     assert!(e.contains(BAR_GRAPH_FILE), "{e}");
+}
+
+/// A folder's plain bar graph is optional; when present it is checked like the others.
+#[test]
+fn a_broken_plain_graph_is_refused_by_name() {
+    let dir = temp_dir("plain");
+    for f in [BAR_GRAPH_FILE, MODE_GRAPH_FILE, MODEL_META_FILE] {
+        dir.copy(f, f);
+    }
+    assert!(!Model::from_dir(dir.path())
+        .expect("loads")
+        .has_plain_graph());
+    dir.copy(BAR_PLAIN_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE);
+    assert!(Model::from_dir(dir.path())
+        .expect("loads")
+        .has_plain_graph());
+    dir.write(BAR_PLAIN_GRAPH_FILE, b"not a graph");
+    let e = from_dir_error(&dir);
+    assert!(e.contains(BAR_PLAIN_GRAPH_FILE), "{e}");
+    // The nucleus graph in its place has an input too many (`top_p`).
+    dir.copy(BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE);
+    let e = from_dir_error(&dir);
+    assert!(
+        e.contains(BAR_PLAIN_GRAPH_FILE) && e.contains("top_p"),
+        "{e}"
+    );
 }
 
 #[test]

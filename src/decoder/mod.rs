@@ -46,7 +46,9 @@ mod runner;
 
 pub use draws::{Draws, DECODER_STREAM};
 pub use generate::{degenerate, rhythm_of, GenerateParams, Generated, Generator};
-pub use model::{Model, ModelMeta, BAR_GRAPH_FILE, MODEL_META_FILE, MODE_GRAPH_FILE};
+pub use model::{
+    Model, ModelMeta, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, MODEL_META_FILE, MODE_GRAPH_FILE,
+};
 pub use runner::{DecodeInputs, Decoded, ModeInput};
 
 use crate::music::progression::STEPS_PER_CHORD;

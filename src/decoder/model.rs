@@ -1,6 +1,13 @@
-//! Loading and checking: reads the two ONNX graphs (embedded or from a user's folder), checks
+//! Loading and checking: reads the ONNX graphs (embedded or from a user's folder), checks
 //! their names, types, shapes and vocabularies, and optimises them once with tract. The result,
 //! [`Model`], is read-only and shared by every generator in the process.
+//!
+//! A model has a mode graph and a bar graph with the nucleus (top-p) sampler, and may have a
+//! plain bar graph ([`BAR_PLAIN_GRAPH_FILE`]): the same bar, token for token, at top-p 1,
+//! without the nucleus machinery, so fewer operations per call. Phrases at top-p 1 (the
+//! plugin's setting) run the plain graph. The embedded model has all three and loads the
+//! nucleus graph only when a phrase first needs it (top-p below 1, e.g. `lofi-loom render
+//! --top-p 0.9`), so activation pays for the plain and mode graphs only.
 
 use super::runner::Runner;
 use super::{err, rhythm, ModelError, MODE_COUNT, TOKENS_PER_BAR};
@@ -22,6 +29,8 @@ macro_rules! embedded_model_dir {
 
 /// File name of the bar graph in a model folder.
 pub const BAR_GRAPH_FILE: &str = "lofi_loom_bar.onnx";
+/// File name of the plain bar graph, optional in a model folder.
+pub const BAR_PLAIN_GRAPH_FILE: &str = "lofi_loom_bar_plain.onnx";
 /// File name of the mode graph in a model folder.
 pub const MODE_GRAPH_FILE: &str = "lofi_loom_mode.onnx";
 /// File name of the sizes a model folder declares.
@@ -29,6 +38,9 @@ pub const MODEL_META_FILE: &str = "lofi_loom_model.json";
 
 /// The embedded bar graph.
 const EMBEDDED_BAR: &[u8] = include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_bar.onnx"));
+/// The embedded plain bar graph.
+const EMBEDDED_BAR_PLAIN: &[u8] =
+    include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_bar_plain.onnx"));
 /// The embedded mode graph.
 const EMBEDDED_MODE: &[u8] = include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_mode.onnx"));
 /// The embedded model's declared sizes.
@@ -125,23 +137,32 @@ struct Interface {
 }
 
 impl Interface {
-    fn bar(meta: &ModelMeta) -> Interface {
+    /// The nucleus bar graph's, or with `plain` the plain one's (the same without `top_p`).
+    fn bar(meta: &ModelMeta, plain: bool) -> Interface {
         let (f, i) = (f32::datum_type(), i64::datum_type());
+        let mut inputs = vec![
+            port("z", f, &[1, meta.z_dim]),
+            port("energy", f, &[1]),
+            port("valence", f, &[1]),
+            port("mode", i, &[1]),
+            port("bar_index", i, &[1]),
+            port("state", f, &[1, meta.hidden]),
+            port("uniforms", f, &[1, TOKENS_PER_BAR]),
+            port("temperature", f, &[1]),
+            port("forced_chord", i, &[1]),
+            port("top_p", f, &[1]),
+            port("rhythm", i, &[1, STEPS_PER_CHORD]),
+        ];
+        if plain {
+            inputs.retain(|p| p.name != "top_p");
+        }
         Interface {
-            file: BAR_GRAPH_FILE,
-            inputs: vec![
-                port("z", f, &[1, meta.z_dim]),
-                port("energy", f, &[1]),
-                port("valence", f, &[1]),
-                port("mode", i, &[1]),
-                port("bar_index", i, &[1]),
-                port("state", f, &[1, meta.hidden]),
-                port("uniforms", f, &[1, TOKENS_PER_BAR]),
-                port("temperature", f, &[1]),
-                port("forced_chord", i, &[1]),
-                port("top_p", f, &[1]),
-                port("rhythm", i, &[1, STEPS_PER_CHORD]),
-            ],
+            file: if plain {
+                BAR_PLAIN_GRAPH_FILE
+            } else {
+                BAR_GRAPH_FILE
+            },
+            inputs,
             outputs: vec![
                 port("tokens", i, &[1, TOKENS_PER_BAR]),
                 port("state_out", f, &[1, meta.hidden]),
@@ -315,12 +336,72 @@ fn check_output_facts(model: &TypedModel, iface: &Interface) -> Result<(), Model
     Ok(())
 }
 
-/// The decoder's two graphs, checked and optimised. Read-only: share it in an `Arc` between
+/// The bar graph with the nucleus sampler: loaded with the model, or, for the embedded model
+/// (whose plain graph serves top-p 1), on first use.
+pub(super) struct NucleusGraph {
+    /// The ONNX bytes still to load (None: loaded with the model).
+    source: Option<&'static [u8]>,
+    /// The sizes to check it against.
+    meta: ModelMeta,
+    /// The plan, once loaded (or the reason it could not be).
+    plan: OnceLock<Result<Arc<TypedRunnableModel>, ModelError>>,
+}
+
+impl std::fmt::Debug for NucleusGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NucleusGraph")
+            .field("loaded", &self.plan.get().is_some())
+            .finish()
+    }
+}
+
+impl NucleusGraph {
+    /// A graph already loaded and checked.
+    fn loaded(plan: Arc<TypedRunnableModel>, meta: ModelMeta) -> NucleusGraph {
+        NucleusGraph {
+            source: None,
+            meta,
+            plan: OnceLock::from(Ok(plan)),
+        }
+    }
+
+    /// A graph loaded (and checked) when [`NucleusGraph::get`] is first called.
+    fn lazy(bytes: &'static [u8], meta: ModelMeta) -> NucleusGraph {
+        NucleusGraph {
+            source: Some(bytes),
+            meta,
+            plan: OnceLock::new(),
+        }
+    }
+
+    /// The plan, loading it first if need be (slow then: tens of milliseconds; worker thread).
+    pub(super) fn get(&self) -> Result<Arc<TypedRunnableModel>, ModelError> {
+        self.plan
+            .get_or_init(|| {
+                let bytes = self
+                    .source
+                    .ok_or_else(|| ModelError(format!("{BAR_GRAPH_FILE} was not loaded")))?;
+                let plan = load_graph(
+                    &tract_onnx::onnx(),
+                    bytes,
+                    &Interface::bar(&self.meta, false),
+                )
+                .map_err(|e| ModelError(format!("the built-in model is broken: {e}")))?;
+                probe_bar(&plan, &self.meta, false)?;
+                Ok(plan)
+            })
+            .clone()
+    }
+}
+
+/// The decoder's graphs, checked and optimised. Read-only: share it in an `Arc` between
 /// threads and instances; each worker makes its own `Generator` from it.
 #[derive(Debug)]
 pub struct Model {
-    /// The bar graph, ready to run.
-    pub(super) bar: Arc<TypedRunnableModel>,
+    /// The bar graph with the nucleus sampler (any top-p).
+    pub(super) nucleus: Arc<NucleusGraph>,
+    /// The plain bar graph for top-p 1, if the model has one.
+    pub(super) plain: Option<Arc<TypedRunnableModel>>,
     /// The mode graph, ready to run.
     pub(super) mode: Arc<TypedRunnableModel>,
     /// The sizes the folder declared (and the graphs were checked against).
@@ -339,33 +420,45 @@ impl Model {
     }
 
     /// Loads and optimises a fresh copy of the embedded model (no cache: [`Model::embedded`]
-    /// is what the plugin uses; this is for measuring the load).
+    /// is what the plugin uses; this is for measuring the load). Its nucleus graph is loaded
+    /// on first use.
     pub fn load_embedded() -> Result<Model, ModelError> {
-        Model::from_bytes(EMBEDDED_BAR, EMBEDDED_MODE, EMBEDDED_META)
-            .map_err(|e| ModelError(format!("the built-in model is broken: {e}")))
+        let meta = ModelMeta::parse(EMBEDDED_META)?;
+        Model::assemble(
+            NucleusGraph::lazy(EMBEDDED_BAR, meta),
+            Some(EMBEDDED_BAR_PLAIN),
+            EMBEDDED_MODE,
+            meta,
+        )
+        .map_err(|e| ModelError(format!("the built-in model is broken: {e}")))
     }
 
     /// Loads a user's model folder holding [`BAR_GRAPH_FILE`], [`MODE_GRAPH_FILE`] and
-    /// [`MODEL_META_FILE`], with the same checks as the embedded model. Never panics: a missing
-    /// file, a file that is not ONNX or a graph with another interface is an error naming it.
+    /// [`MODEL_META_FILE`], and [`BAR_PLAIN_GRAPH_FILE`] if it has one, with the same checks
+    /// as the embedded model; every graph is loaded at once. Never panics: a missing file, a
+    /// file that is not ONNX or a graph with another interface is an error naming it.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Model, ModelError> {
         let dir = dir.as_ref();
-        let read = |name: &str| -> Result<Vec<u8>, ModelError> {
+        let read = |name: &str| -> Result<Option<Vec<u8>>, ModelError> {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    ModelError(format!("the model folder {} has no {name}", dir.display()))
-                } else {
-                    ModelError(format!("cannot read {}: {e}", path.display()))
-                }
+            match std::fs::read(&path) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => err(format!("cannot read {}: {e}", path.display())),
+            }
+        };
+        let needed = |name: &str| -> Result<Vec<u8>, ModelError> {
+            read(name)?.ok_or_else(|| {
+                ModelError(format!("the model folder {} has no {name}", dir.display()))
             })
         };
-        let meta = read(MODEL_META_FILE)?;
+        let meta = needed(MODEL_META_FILE)?;
         let meta = String::from_utf8(meta)
             .map_err(|_| ModelError(format!("{MODEL_META_FILE} is not text")))?;
-        let bar = read(BAR_GRAPH_FILE)?;
-        let mode = read(MODE_GRAPH_FILE)?;
-        Model::from_bytes(&bar, &mode, &meta)
+        let bar = needed(BAR_GRAPH_FILE)?;
+        let mode = needed(MODE_GRAPH_FILE)?;
+        let plain = read(BAR_PLAIN_GRAPH_FILE)?;
+        Model::eager(&bar, plain.as_deref(), &mode, &meta)
     }
 
     /// A user's model folder if one is given and valid, else the embedded model. The error
@@ -385,15 +478,68 @@ impl Model {
     /// `lofi_loom_model.json`; checks names, types, shapes and (by running each graph once)
     /// the vocabulary sizes.
     pub fn from_bytes(bar: &[u8], mode: &[u8], meta_json: &str) -> Result<Model, ModelError> {
+        Model::eager(bar, None, mode, meta_json)
+    }
+
+    /// [`Model::from_bytes`] with a plain bar graph too, if given; every graph loaded now.
+    fn eager(
+        bar: &[u8],
+        plain: Option<&[u8]>,
+        mode: &[u8],
+        meta_json: &str,
+    ) -> Result<Model, ModelError> {
         let meta = ModelMeta::parse(meta_json)?;
+        let nucleus = load_graph(&tract_onnx::onnx(), bar, &Interface::bar(&meta, false))?;
+        probe_bar(&nucleus, &meta, false)?;
+        Model::assemble(NucleusGraph::loaded(nucleus, meta), plain, mode, meta)
+    }
+
+    /// Loads the plain and mode graphs beside `nucleus` and checks them.
+    fn assemble(
+        nucleus: NucleusGraph,
+        plain: Option<&[u8]>,
+        mode: &[u8],
+        meta: ModelMeta,
+    ) -> Result<Model, ModelError> {
         let onnx = tract_onnx::onnx();
+        let plain = match plain {
+            Some(bytes) => {
+                let plan = load_graph(&onnx, bytes, &Interface::bar(&meta, true))?;
+                probe_bar(&plan, &meta, true)?;
+                Some(plan)
+            }
+            None => None,
+        };
         let model = Model {
-            bar: load_graph(&onnx, bar, &Interface::bar(&meta))?,
+            nucleus: Arc::new(nucleus),
+            plain,
             mode: load_graph(&onnx, mode, &Interface::mode(&meta))?,
             meta,
         };
-        model.probe()?;
+        model.probe_mode()?;
         Ok(model)
+    }
+
+    /// This model without its plain graph: every phrase runs the nucleus graph, whatever its
+    /// top-p (for comparing the two; loads the nucleus graph if it is not yet).
+    pub fn nucleus_only(&self) -> Result<Model, ModelError> {
+        self.nucleus.get()?;
+        Ok(Model {
+            nucleus: self.nucleus.clone(),
+            plain: None,
+            mode: self.mode.clone(),
+            meta: self.meta,
+        })
+    }
+
+    /// Whether phrases at top-p 1 run a plain bar graph.
+    pub fn has_plain_graph(&self) -> bool {
+        self.plain.is_some()
+    }
+
+    /// Whether the nucleus bar graph is loaded (the embedded model loads it on first use).
+    pub fn nucleus_loaded(&self) -> bool {
+        self.nucleus.plan.get().is_some()
     }
 
     /// The sizes this model was checked against.
@@ -401,10 +547,9 @@ impl Model {
         &self.meta
     }
 
-    /// Runs both graphs once with uniforms beyond 1, which select the last token of each
-    /// vocabulary: the graph's own vocabularies must end where Lofi Loom's do. The bar index
-    /// is the last one, so the graph must also know all [`MAX_BARS`] positions.
-    fn probe(&self) -> Result<(), ModelError> {
+    /// Runs the mode graph once with a uniform beyond 1, which selects the last mode: the
+    /// graph must choose among Lofi Loom's seven.
+    fn probe_mode(&self) -> Result<(), ModelError> {
         let mut g = Runner::new(self)?;
         let z = vec![0.0f32; self.meta.z_dim];
         let (mode, _) = g.run_mode(&z, 0.5, 0.5, 1.0, PROBE_UNIFORM)?;
@@ -413,31 +558,83 @@ impl Model {
                 "{MODE_GRAPH_FILE} does not choose among {MODE_COUNT} modes (probe gave {mode})"
             ));
         }
-        g.set_phrase_inputs(&z, 0.5, 0.5, 0, 1.0, 1.0)?;
-        let tokens = g.run_bar(
-            MAX_BARS - 1,
-            &[PROBE_UNIFORM; TOKENS_PER_BAR],
-            None,
-            &[rhythm::FREE; STEPS_PER_CHORD],
-            true,
-        )?;
-        if tokens[0] as usize != tokens::CHORD_VOCAB - 1 {
-            return err(format!(
-                "{BAR_GRAPH_FILE}: the chord vocabulary has {} tokens, Lofi Loom's has {}",
-                tokens[0] as usize + 1,
-                tokens::CHORD_VOCAB
-            ));
-        }
-        if let Some(t) = tokens[1..]
-            .iter()
-            .find(|t| **t as usize != tokens::MELODY_VOCAB - 1)
-        {
-            return err(format!(
-                "{BAR_GRAPH_FILE}: the melody vocabulary has {} tokens, Lofi Loom's has {}",
-                *t as usize + 1,
-                tokens::MELODY_VOCAB
-            ));
-        }
         Ok(())
     }
+}
+
+/// Runs a bar graph once with uniforms beyond 1, which select the last token of each
+/// vocabulary: the graph's own vocabularies must end where Lofi Loom's do. The bar index is
+/// the last one, so the graph must also know all [`MAX_BARS`] positions.
+fn probe_bar(
+    plan: &Arc<TypedRunnableModel>,
+    meta: &ModelMeta,
+    plain: bool,
+) -> Result<(), ModelError> {
+    let file = Interface::bar(meta, plain).file;
+    let tensor = |shape: &[usize], values: Vec<f32>| {
+        Tensor::from_shape(shape, &values).map_err(|e| ModelError(format!("{file}: {e}")))
+    };
+    let int = |shape: &[usize], values: &[i64]| {
+        Tensor::from_shape(shape, values).map_err(|e| ModelError(format!("{file}: {e}")))
+    };
+    let mut args: TVec<TValue> = tvec![
+        tensor(&[1, meta.z_dim], vec![0.0; meta.z_dim])?.into(),
+        tensor(&[1], vec![0.5])?.into(),
+        tensor(&[1], vec![0.5])?.into(),
+        int(&[1], &[0])?.into(),
+        int(&[1], &[MAX_BARS as i64 - 1])?.into(),
+        tensor(&[1, meta.hidden], vec![0.0; meta.hidden])?.into(),
+        tensor(&[1, TOKENS_PER_BAR], vec![PROBE_UNIFORM; TOKENS_PER_BAR])?.into(),
+        tensor(&[1], vec![1.0])?.into(),
+        int(&[1], &[-1])?.into(),
+    ];
+    if !plain {
+        args.push(tensor(&[1], vec![1.0])?.into());
+    }
+    args.push(
+        int(
+            &[1, STEPS_PER_CHORD],
+            &[i64::from(rhythm::FREE); STEPS_PER_CHORD],
+        )?
+        .into(),
+    );
+    let out = guarded(file, || {
+        plan.spawn()
+            .and_then(|mut state| state.run(args))
+            .map_err(|e| ModelError(format!("{file} failed to run: {e:#}")))
+    })?;
+    let tokens = out
+        .first()
+        .and_then(|t| {
+            t.try_as_plain_ram()
+                .ok()?
+                .as_slice::<i64>()
+                .ok()
+                .map(<[i64]>::to_vec)
+        })
+        .ok_or_else(|| ModelError(format!("{file} gave no tokens")))?;
+    if tokens.len() != TOKENS_PER_BAR {
+        return err(format!(
+            "{file} wrote {} tokens for a bar, expected {TOKENS_PER_BAR}",
+            tokens.len()
+        ));
+    }
+    if tokens[0] != tokens::CHORD_VOCAB as i64 - 1 {
+        return err(format!(
+            "{file}: the chord vocabulary has {} tokens, Lofi Loom's has {}",
+            tokens[0] + 1,
+            tokens::CHORD_VOCAB
+        ));
+    }
+    if let Some(t) = tokens[1..]
+        .iter()
+        .find(|t| **t != tokens::MELODY_VOCAB as i64 - 1)
+    {
+        return err(format!(
+            "{file}: the melody vocabulary has {} tokens, Lofi Loom's has {}",
+            t + 1,
+            tokens::MELODY_VOCAB
+        ));
+    }
+    Ok(())
 }

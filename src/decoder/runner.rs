@@ -1,7 +1,11 @@
 //! The tensor runner: tract run states spawned once, input tensors reused between calls, the
 //! mode graph once per phrase and the bar graph once per bar, each bar's state fed to the next.
+//! A phrase at top-p 1 runs the plain bar graph when the model has one, else the nucleus
+//! graph (its run state spawned, and for the embedded model the graph loaded, on first use).
 
-use super::model::{Model, ModelMeta, BAR_GRAPH_FILE, MODE_GRAPH_FILE};
+use super::model::{
+    Model, ModelMeta, NucleusGraph, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, MODE_GRAPH_FILE,
+};
 use super::{err, rhythm, ModelError, RhythmRow, MIN_TEMPERATURE, MODE_COUNT, TOKENS_PER_BAR};
 use crate::music::progression::{tokens, Bar, Mode, Progression, Step, MAX_BARS, STEPS_PER_CHORD};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -147,12 +151,16 @@ fn read_slice<'a, T: Datum>(value: &'a TValue, what: &str) -> Result<&'a [T], Mo
 pub(super) struct Runner {
     /// Sizes of the model.
     pub(super) meta: ModelMeta,
-    /// The bar graph's plan (shared with the [`Model`]).
-    bar_plan: Arc<TypedRunnableModel>,
+    /// The nucleus bar graph (shared with the [`Model`]).
+    nucleus: Arc<NucleusGraph>,
+    /// Its plan and run state, once a phrase has needed it.
+    bar: Option<(Arc<TypedRunnableModel>, TypedSimpleState)>,
+    /// The plain bar graph's plan and run state, if the model has one.
+    plain: Option<(Arc<TypedRunnableModel>, TypedSimpleState)>,
+    /// The top-p of the phrase being decoded.
+    top_p: f32,
     /// The mode graph's plan.
     mode_plan: Arc<TypedRunnableModel>,
-    /// Run state of the bar graph, spawned once.
-    bar: TypedSimpleState,
     /// Run state of the mode graph, spawned once.
     mode: TypedSimpleState,
     /// The bar graph's inputs.
@@ -200,9 +208,14 @@ impl Runner {
         let (z, h) = (meta.z_dim, meta.hidden);
         Ok(Runner {
             meta,
-            bar: spawn(&model.bar, BAR_GRAPH_FILE)?,
+            nucleus: model.nucleus.clone(),
+            bar: None,
+            plain: match &model.plain {
+                Some(plan) => Some((plan.clone(), spawn(plan, BAR_PLAIN_GRAPH_FILE)?)),
+                None => None,
+            },
+            top_p: 1.0,
             mode: spawn(&model.mode, MODE_GRAPH_FILE)?,
-            bar_plan: model.bar.clone(),
             mode_plan: model.mode.clone(),
             inputs: BarInputs {
                 z: Slot::new(&[1, z], &vec![0.0f32; z])?,
@@ -365,6 +378,7 @@ impl Runner {
         top_p: f32,
     ) -> Result<(), ModelError> {
         self.inputs.top_p.set(&[top_p])?;
+        self.top_p = top_p;
         self.inputs.z.set(z)?;
         self.inputs.energy.set(&[energy])?;
         self.inputs.valence.set(&[valence])?;
@@ -396,7 +410,7 @@ impl Runner {
             Some(state) if !first => state,
             _ => inp.zero_state.value(),
         };
-        let args = tvec![
+        let mut args = tvec![
             inp.z.value(),
             inp.energy.value(),
             inp.valence.value(),
@@ -409,12 +423,30 @@ impl Runner {
             inp.top_p.value(),
             inp.rhythm.value(),
         ];
-        let mut out = run(&mut self.bar, &self.bar_plan, args, BAR_GRAPH_FILE)?;
+        let (file, (plan, state)) = match self.plain.as_mut() {
+            Some(plain) if self.top_p >= 1.0 => {
+                // The plain graph has no `top_p` input.
+                args.remove(9);
+                (BAR_PLAIN_GRAPH_FILE, plain)
+            }
+            _ => {
+                if self.bar.is_none() {
+                    let plan = self.nucleus.get()?;
+                    let state = spawn(&plan, BAR_GRAPH_FILE)?;
+                    self.bar = Some((plan, state));
+                }
+                let Some(bar) = self.bar.as_mut() else {
+                    return err(format!("{BAR_GRAPH_FILE} is not loaded"));
+                };
+                (BAR_GRAPH_FILE, bar)
+            }
+        };
+        let mut out = run(state, plan, args, file)?;
         let mut tokens = [0u16; TOKENS_PER_BAR];
         let raw = read_slice::<i64>(&out[0], "tokens")?;
         if raw.len() != TOKENS_PER_BAR {
             return err(format!(
-                "{BAR_GRAPH_FILE} wrote {} tokens for a bar, expected {TOKENS_PER_BAR}",
+                "{file} wrote {} tokens for a bar, expected {TOKENS_PER_BAR}",
                 raw.len()
             ));
         }
@@ -426,7 +458,7 @@ impl Runner {
             };
             if !(0..vocab as i64).contains(&t) {
                 return err(format!(
-                    "{BAR_GRAPH_FILE} wrote token {t} at position {k} of bar {}, outside 0–{}",
+                    "{file} wrote token {t} at position {k} of bar {}, outside 0–{}",
                     index + 1,
                     vocab - 1
                 ));

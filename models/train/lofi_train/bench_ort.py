@@ -4,7 +4,8 @@ dir] [runs]`.
 The same loop as the onnxruntime part of `benches/decoder.rs`: load both sessions (median of
 5), then one bar call (a 1-bar phrase, mode fixed) and an 8-bar phrase (mode graph + 8 bar
 calls), fresh random inputs each time, 20 warm-up runs. `top_p` is 1.0 and `rhythm` all -1
-(`--top-p` changes the former). Prints one line:
+(`--top-p` changes the former; `--bar-file lofi_loom_bar_plain.onnx` times the plain graph,
+which has no `top_p`). Prints one line:
 `load_ms bar_median_us bar_min_us phrase_median_us phrase_min_us`.
 """
 
@@ -22,6 +23,7 @@ def main():
     ap.add_argument("models", nargs="?", type=Path, default=here)
     ap.add_argument("runs", nargs="?", type=int, default=300)
     ap.add_argument("--top-p", type=float, default=1.0)
+    ap.add_argument("--bar-file", default="lofi_loom_bar.onnx")
     args = ap.parse_args()
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
@@ -29,7 +31,7 @@ def main():
     loads = []
     for _ in range(5):
         t = time.perf_counter()
-        bar = ort.InferenceSession(str(args.models / "lofi_loom_bar.onnx"), so,
+        bar = ort.InferenceSession(str(args.models / args.bar_file), so,
                                    providers=["CPUExecutionProvider"])
         mode = ort.InferenceSession(str(args.models / "lofi_loom_mode.onnx"), so,
                                     providers=["CPUExecutionProvider"])
@@ -37,6 +39,7 @@ def main():
     hidden = bar.get_inputs()[5].shape[1]
     zdim = bar.get_inputs()[0].shape[1]
     rng = np.random.default_rng(0)
+    takes_top_p = any(x.name == "top_p" for x in bar.get_inputs())
 
     def f(x):
         return np.array([x], np.float32)
@@ -57,11 +60,12 @@ def main():
         state = np.zeros((1, hidden), np.float32)
         toks = []
         for b in range(n_bars):
-            tk, state = bar.run(None, {"z": z, "energy": e, "valence": v, "mode": i(m),
-                                       "bar_index": i(b), "state": state,
-                                       "uniforms": rng.random((1, 9), dtype=np.float32),
-                                       "temperature": t, "forced_chord": i(-1),
-                                       "top_p": f(args.top_p), "rhythm": rhythm})
+            feed = {"z": z, "energy": e, "valence": v, "mode": i(m), "bar_index": i(b),
+                    "state": state, "uniforms": rng.random((1, 9), dtype=np.float32),
+                    "temperature": t, "forced_chord": i(-1), "rhythm": rhythm}
+            if takes_top_p:
+                feed["top_p"] = f(args.top_p)
+            tk, state = bar.run(None, feed)
             toks.append(tk)
         return toks
 

@@ -2,6 +2,10 @@
 
 * `models/lofi_loom_bar.onnx` decodes ONE WHOLE BAR per call (chord + 8 melody steps,
   unrolled), sampling inside the graph by inverse CDF against uniforms drawn by the caller.
+* `models/lofi_loom_bar_plain.onnx` is the same bar graph with the plain inverse-CDF sampler
+  and none of the top-p machinery: token for token what the bar graph gives at top_p = 1,
+  with fewer ops. Lofi Loom runs it whenever
+  top_p is 1, which is the plugin's setting. It has no `top_p` input.
 * `models/lofi_loom_mode.onnx` picks the mode from (z, energy, valence).
 
 The bar graph also samples with a top-p nucleus (`top_p`) and can force the rhythm class
@@ -10,6 +14,8 @@ and no int64 arithmetic (see `inverse_cdf`); legacy TorchScript exporter, opset 
 no dynamic axes; the ops are listed when the export runs.
 
     python -m lofi_train.export [--checkpoint work/model.pt]
+    python -m lofi_train.export --from-onnx      # only the plain graph, from the bar graph's
+                                                 # own weights (no checkpoint needed)
 """
 
 import argparse
@@ -25,6 +31,7 @@ from .model import Config, LofiVAE, N_MODES
 
 OPSET = 17
 BAR_FILE = "lofi_loom_bar.onnx"
+BAR_PLAIN_FILE = "lofi_loom_bar_plain.onnx"
 MODE_FILE = "lofi_loom_mode.onnx"
 
 
@@ -94,6 +101,23 @@ def nucleus_inverse_cdf(logits, temperature, u, top_p_eff, keep_all):
     return torch.argmax(((cdf >= u) | last).to(torch.float32), dim=1)
 
 
+def plain_inverse_cdf(logits, temperature, u):
+    """`nucleus_inverse_cdf` with `keep_all`, without the nucleus: token for token the same.
+
+    With keep_all the threshold is the smallest probability, so `kept` selects every entry of
+    `probs` (a Where that picks the same float32 values), its CumSum is the CumSum of
+    `probs`, and u is used unscaled: the same comparison on the same numbers. What is left
+    is Softmax, CumSum, GreaterOrEqual, Or with the constant last-index mask, Cast and
+    ArgMax, against the TopK, the exclusive CumSum, Less, two Wheres, ReduceMin, Mul and the
+    second GreaterOrEqual of the nucleus.
+    """
+    probs = torch.softmax(logits / temperature, dim=1)
+    n = probs.shape[1]
+    cdf = torch.cumsum(probs, dim=1)
+    last = torch.arange(n)[None] == n - 1
+    return torch.argmax(((cdf >= u) | last).to(torch.float32), dim=1)
+
+
 def melody_classes() -> torch.Tensor:
     """Rhythm class of each melody token: 0 Rest, 1 Hold, 2 Note (as in the `rhythm` input)."""
     cls = torch.full((V.MELODY_VOCAB,), 2.0)
@@ -113,11 +137,23 @@ class BarStep(nn.Module):
     table; the n gate's b_hh is the bias of the recurrent product, inside r * (W_hn h + b_hn).
     """
 
-    def __init__(self, model: LofiVAE):
+    def __init__(self, weights: dict, plain: bool = False):
+        """`weights` as made by `folded_weights` (float32 tensors by name); `plain` exports
+        the plain sampler (the graph for top_p = 1)."""
         super().__init__()
+        self.hidden = weights["w_hh"].shape[0]
+        self.plain = plain
+        # Buffers become shared initializers: each weight is stored once in the file however
+        # often the unrolled steps use it.
+        for name, w in weights.items():
+            self.register_buffer(name, w.to(torch.float32).contiguous())
+        self.register_buffer("classes", melody_classes())
+
+    @staticmethod
+    def folded_weights(model: LofiVAE) -> dict:
+        """The trained decoder's weights with the input projection folded in (class docs)."""
         d = model.decoder
         H = d.cfg.hidden
-        self.hidden = H
         f64 = lambda t: t.detach().double()  # noqa: E731  (fold in float64, store float32)
         w_ih = f64(d.gru.weight_ih_l0).T  # [E, 3H]: r, z, n
         b_hh = f64(d.gru.bias_hh_l0)
@@ -138,11 +174,36 @@ class BarStep(nn.Module):
             "wch": f64(d.chord_head.weight).T, "bch": f64(d.chord_head.bias),
             "wme": f64(d.melody_head.weight).T, "bme": f64(d.melody_head.bias),
         }
-        # Buffers become shared initializers: each weight is stored once in the file however
-        # often the unrolled steps use it.
-        for name, w in weights.items():
-            self.register_buffer(name, w.to(torch.float32).contiguous())
-        self.register_buffer("classes", melody_classes())
+        return {name: w.to(torch.float32) for name, w in weights.items()}
+
+    @staticmethod
+    def weights_of_graph(path: Path) -> dict:
+        """The folded weights read back from an exported bar graph (float32, exactly as
+        stored). The graph keeps every table under its name except `pos`, whose rows 1–8
+        were folded into one constant per melody step (the first eight unnamed [1, 3H]
+        initializers, in step order) and whose row 0 lives inside `chord_tok`; row 0 is
+        therefore zero here, which the graph never reads."""
+        import onnx
+        from onnx import numpy_helper
+        g = onnx.load(str(path)).graph
+        arrays = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        names = ["chord_tok", "melody_tok", "bar", "chord", "eye", "wcond", "bcond", "w_hh",
+                 "b_hh", "wch", "bch", "wme", "bme"]
+        weights = {n: torch.from_numpy(arrays[n].copy()) for n in names}
+        width = weights["w_hh"].shape[1]
+        steps = [a for name, a in arrays.items()
+                 if name.startswith("onnx::") and a.shape == (1, width)]
+        assert len(steps) == V.TOKENS_PER_BAR - 1, f"{len(steps)} step constants"
+        pos = np.zeros((V.TOKENS_PER_BAR, width), np.float32)
+        for k, row in enumerate(steps, start=1):
+            pos[k] = row[0]
+        weights["pos"] = torch.from_numpy(pos)
+        return weights
+
+    def sample(self, logits, temperature, u, top_p_eff, keep_all):
+        if self.plain:
+            return plain_inverse_cdf(logits, temperature, u)
+        return nucleus_inverse_cdf(logits, temperature, u, top_p_eff, keep_all)
 
     def cell(self, gi, h):
         """GRU cell from the gate inputs gi = W_ih x + b_ih + [b_hr, b_hz, 0]."""
@@ -162,9 +223,11 @@ class BarStep(nn.Module):
         h0 = torch.tanh(cproj[:, 3 * H:])
         h = torch.where(bar_index[:, None] < 1, h0, state)
         base = cproj[:, :3 * H] + torch.index_select(self.bar, 0, bar_index)
-        # Sampling settings, once per call.
+        # Sampling settings, once per call (the plain sampler needs neither).
         keep_all = top_p[:, None] >= 1.0
         top_p_eff = torch.where(keep_all, TOP_P_OFF, torch.clamp(top_p[:, None], min=U_MIN))
+        if self.plain:
+            keep_all = top_p_eff = None
         uniforms = torch.clamp(uniforms, min=U_MIN)
         r = rhythm.to(torch.float32)[0][:, None]  # [8, 1]
         free = (r < 0) | (r > 2)
@@ -172,16 +235,14 @@ class BarStep(nn.Module):
         melody_bias = self.bme + torch.where(allowed, 0.0, MASKED)  # exactly bme where free
 
         chord_logits = h @ self.wch + self.bch
-        sampled = nucleus_inverse_cdf(chord_logits, temperature, uniforms[:, 0:1], top_p_eff,
-                                      keep_all)
+        sampled = self.sample(chord_logits, temperature, uniforms[:, 0:1], top_p_eff, keep_all)
         chord = torch.where(forced_chord < 0, sampled, forced_chord)
         base = base + torch.index_select(self.chord, 0, chord)
         h = self.cell(torch.index_select(self.chord_tok, 0, chord) + base, h)
         out = [chord]
         for k in range(1, V.TOKENS_PER_BAR):
             logits = h @ self.wme + melody_bias[k - 1:k]
-            tok = nucleus_inverse_cdf(logits, temperature, uniforms[:, k:k + 1], top_p_eff,
-                                      keep_all)
+            tok = self.sample(logits, temperature, uniforms[:, k:k + 1], top_p_eff, keep_all)
             out.append(tok)
             h = self.cell(torch.index_select(self.melody_tok, 0, tok)
                           + (base + self.pos[k:k + 1]), h)
@@ -223,15 +284,25 @@ def load_model(path: Path) -> LofiVAE:
     return model
 
 
-def export(model: LofiVAE, out_dir: Path):
-    """Writes both graphs; returns their paths."""
-    cfg = model.cfg
-    bar = BarStep(model).eval()
-    ex = example_inputs(cfg)
-    bar_path = out_dir / BAR_FILE
-    torch.onnx.export(bar, tuple(ex.values()), str(bar_path), input_names=list(ex),
+def export_bar(weights: dict, path: Path, plain: bool):
+    """Writes a bar graph (the nucleus sampler, or the plain one) with `weights`."""
+    bar = BarStep(weights, plain=plain).eval()
+    z_dim = weights["wcond"].shape[0] - 2 - N_MODES
+    hidden = weights["w_hh"].shape[0]
+    ex = example_inputs(Config(z_dim=z_dim, hidden=hidden))
+    torch.onnx.export(bar, tuple(ex.values()), str(path), input_names=list(ex),
                       output_names=["tokens", "state_out"], opset_version=OPSET,
                       dynamo=False, do_constant_folding=True)
+
+
+def export(model: LofiVAE, out_dir: Path):
+    """Writes the three graphs; returns their paths."""
+    cfg = model.cfg
+    ex = example_inputs(cfg)
+    weights = BarStep.folded_weights(model)
+    bar_path = out_dir / BAR_FILE
+    export_bar(weights, bar_path, plain=False)
+    export_bar(weights, out_dir / BAR_PLAIN_FILE, plain=True)
     mode = ModeStep(model).eval()
     mex = (ex["z"], ex["energy"], ex["valence"], ex["temperature"], torch.full((1, 1), 0.5))
     mode_path = out_dir / MODE_FILE
@@ -239,18 +310,18 @@ def export(model: LofiVAE, out_dir: Path):
                       input_names=["z", "energy", "valence", "temperature", "uniform"],
                       output_names=["mode", "mode_probs"], opset_version=OPSET,
                       dynamo=False, do_constant_folding=True)
-    return bar_path, mode_path
+    return bar_path, out_dir / BAR_PLAIN_FILE, mode_path
 
 
 class OrtDecoder:
     """Runs the exported graphs with onnxruntime: the reference loop Rust reproduces."""
 
-    def __init__(self, models_dir: Path):
+    def __init__(self, models_dir: Path, bar_file: str = BAR_FILE):
         import onnxruntime as ort
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
-        self.bar = ort.InferenceSession(str(models_dir / BAR_FILE), so,
+        self.bar = ort.InferenceSession(str(models_dir / bar_file), so,
                                         providers=["CPUExecutionProvider"])
         self.mode = ort.InferenceSession(str(models_dir / MODE_FILE), so,
                                          providers=["CPUExecutionProvider"])
@@ -284,9 +355,11 @@ class OrtDecoder:
                 "forced_chord": np.array([forced], np.int64),
                 "top_p": np.array([top_p], np.float32),
                 "rhythm": np.asarray(rh, np.int64).reshape(1, 8)}
-            if "top_p" not in self.bar_inputs:  # a graph from before top_p and rhythm
+            if "rhythm" not in self.bar_inputs:  # a graph from before top_p and rhythm
                 assert top_p == 1.0 and rhythm is None, "this bar graph has no top_p/rhythm"
-                feed = {k: x for k, x in feed.items() if k in self.bar_inputs}
+            if "top_p" not in self.bar_inputs:  # the plain graph: top_p 1 only
+                assert top_p == 1.0, "this bar graph samples with top_p = 1 only"
+            feed = {k: x for k, x in feed.items() if k in self.bar_inputs}
             tokens, state = self.bar.run(None, feed)
             bars.append([int(t) for t in tokens[0]])
         return bars
@@ -365,13 +438,74 @@ def check_against_torch(model: LofiVAE, models_dir: Path, trials: int = 20) -> i
     return mismatches
 
 
+def check_plain(models_dir: Path, trials: int = 200) -> int:
+    """Phrases of the plain bar graph vs the bar graph at top_p = 1 in onnxruntime, with
+    random z, knobs, temperatures, uniforms and rhythms (a quarter of them all free). Returns
+    the number of tokens that differ (of trials * 72): 0, since the samplers are the same
+    arithmetic (`plain_inverse_cdf`)."""
+    full, plain = OrtDecoder(models_dir), OrtDecoder(models_dir, BAR_PLAIN_FILE)
+    rng = np.random.default_rng(7)
+    differ = 0
+    for trial in range(trials):
+        z = rng.standard_normal(full.bar.get_inputs()[0].shape[1]).astype(np.float32)
+        e, v, mode = float(rng.random()), float(rng.random()), int(rng.integers(0, N_MODES))
+        u = rng.random((8, 9))
+        u[rng.random((8, 9)) < 0.05] = 0.0  # the clamp at U_MIN
+        temp = 0.3 + 1.2 * float(rng.random())
+        rhythm = None if trial % 4 == 0 else rng.integers(-1, 3, (8, 8))
+        forced = None if trial % 3 else list(rng.integers(-1, V.CHORD_VOCAB, 8))
+        a = full.phrase(z, e, v, mode, 8, u, temp, forced, 1.0, rhythm)
+        b = plain.phrase(z, e, v, mode, 8, u, temp, forced, 1.0, rhythm)
+        differ += sum(x != y for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+    return differ
+
+
+def same_graph(a: Path, b: Path) -> bool:
+    """Whether two ONNX files hold the same nodes and initializers (names, ops, attributes,
+    values), whatever the producer's metadata."""
+    import onnx
+    ga, gb = onnx.load(str(a)).graph, onnx.load(str(b)).graph
+    return (list(ga.node) == list(gb.node) and list(ga.initializer) == list(gb.initializer)
+            and list(ga.input) == list(gb.input) and list(ga.output) == list(gb.output))
+
+
+def describe(paths):
+    import onnx
+    for p in paths:
+        g = onnx.load(str(p))
+        onnx.checker.check_model(g)
+        ops = sorted({n.op_type for n in g.graph.node})
+        print(f"{p.name}: {p.stat().st_size / 1e6:.2f} MB, {len(g.graph.node)} nodes, ops {ops}")
+
+
+def plain_from_onnx(out: Path):
+    """Writes the plain bar graph from the committed bar graph's own weights, after checking
+    that those weights re-export the committed bar graph exactly."""
+    import tempfile
+    weights = BarStep.weights_of_graph(out / BAR_FILE)
+    with tempfile.TemporaryDirectory() as tmp:
+        again = Path(tmp) / BAR_FILE
+        export_bar(weights, again, plain=False)
+        assert same_graph(again, out / BAR_FILE), "the weights read back do not re-export the bar graph"
+    print(f"{BAR_FILE}: its weights read back re-export it node for node and value for value")
+    export_bar(weights, out / BAR_PLAIN_FILE, plain=True)
+    describe([out / BAR_FILE, out / BAR_PLAIN_FILE])
+    print("tokens where the plain and the nucleus graph differ at top_p = 1 (of 14400):",
+          check_plain(out))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     here = Path(__file__).resolve().parents[1]
     ap.add_argument("--checkpoint", type=Path, default=here / "work" / "model.pt")
     ap.add_argument("--out", type=Path, default=here.parent)
+    ap.add_argument("--from-onnx", action="store_true",
+                    help="only write the plain bar graph, from the bar graph's weights")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.from_onnx:
+        plain_from_onnx(args.out)
+        return
     model = load_model(args.checkpoint)
     paths = export(model, args.out)
     import onnx
@@ -381,11 +515,13 @@ def main():
         ops = sorted({n.op_type for n in g.graph.node})
         print(f"{p.name}: {p.stat().st_size / 1e6:.2f} MB, ops {ops}")
     print("tokens where PyTorch and onnxruntime sampling disagree (of 1440):", check_against_torch(model, args.out))
+    print("tokens where the plain and the nucleus graph differ at top_p = 1 (of 14400):",
+          check_plain(args.out))
     meta = {
         "z_dim": model.cfg.z_dim, "hidden": model.cfg.hidden,
         "chord_vocab": V.CHORD_VOCAB, "melody_vocab": V.MELODY_VOCAB,
         "tokens_per_bar": V.TOKENS_PER_BAR, "max_bars": V.MAX_BARS, "opset": OPSET,
-        "bar_graph": BAR_FILE, "mode_graph": MODE_FILE,
+        "bar_graph": BAR_FILE, "bar_plain_graph": BAR_PLAIN_FILE, "mode_graph": MODE_FILE,
         "descriptor_table": "lofi_loom_descriptors.json",
     }
     (args.out / "lofi_loom_model.json").write_text(json.dumps(meta, indent=1) + "\n")
