@@ -17,14 +17,16 @@
 mod tempdir;
 
 use lofi_loom::decoder::{
-    degenerate, rhythm, rhythm_of, DecodeInputs, Draws, GenerateParams, Generator, ModeInput,
-    Model, RhythmRow, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, DECODER_STREAM, MAX_REDRAWS,
-    MODEL_META_FILE, MODE_GRAPH_FILE, TOKENS_PER_BAR,
+    candidate_seed, degenerate, rhythm, rhythm_of, DecodeInputs, Draws, GenerateParams, Generator,
+    ModeInput, Model, RhythmRow, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, CANDIDATES, DECODER_STREAM,
+    MAX_REDRAWS, MODEL_META_FILE, MODE_GRAPH_FILE, TOKENS_PER_BAR,
 };
 use lofi_loom::music::descriptors::Descriptors;
 use lofi_loom::music::knobs::PartSettings;
 use lofi_loom::music::phrase::{Note, Part};
-use lofi_loom::music::progression::{tokens, Bar, Mode, Progression, MAX_BARS, STEPS_PER_CHORD};
+use lofi_loom::music::progression::{
+    tokens, Bar, Chord, Mode, Progression, Quality, MAX_BARS, STEPS_PER_CHORD,
+};
 use lofi_loom::music::render::{render, RenderSettings};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -112,63 +114,40 @@ fn embedded() -> Arc<Model> {
 // ---------------------------------------------------------------------------------------------
 // Parity with onnxruntime on explicit inputs.
 
-fn check_parity(model: &Model, label: &str) {
-    let fixture = read_json(PARITY_FIXTURE);
-    let cases = fixture["cases"].as_array().expect("cases");
-    assert!(!cases.is_empty());
-    // Both samplers are exercised: cases at top-p 1 (the plain graph, when the model has
-    // one) and below.
-    let top_ps: Vec<f64> = cases
-        .iter()
-        .map(|c| c["top_p"].as_f64().unwrap_or(1.0))
-        .collect();
-    assert!(
-        top_ps.iter().any(|p| *p >= 1.0) && top_ps.iter().any(|p| *p < 1.0),
-        "{top_ps:?}"
-    );
-    let mut g = Generator::new(model).expect("generator");
-    for case in cases {
-        let name = case["name"].as_str().expect("name");
-        let z = f32s(&case["z"]);
-        let uniforms = uniform_rows(&case["uniforms"]);
-        let forced: Vec<Option<u16>> = case["forced_chords"]
-            .as_array()
-            .expect("forced")
-            .iter()
-            .map(|t| {
-                let t = t.as_i64().expect("forced chord");
-                (t >= 0).then_some(t as u16)
-            })
-            .collect();
-        // Cases from before top-p and rhythm existed have neither (off / all free).
-        let top_p = case["top_p"].as_f64().unwrap_or(1.0) as f32;
-        let rhythm_rows: Vec<RhythmRow> = case["rhythm"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|row| {
-                        let mut r = [rhythm::FREE; STEPS_PER_CHORD];
-                        for (slot, v) in r.iter_mut().zip(row.as_array().expect("rhythm row")) {
-                            *slot = v.as_i64().expect("rhythm value") as i8;
-                        }
-                        r
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let decoded = g
-            .decode_with(&DecodeInputs {
-                z: &z,
-                energy: case["energy"].as_f64().expect("energy") as f32,
-                valence: case["valence"].as_f64().expect("valence") as f32,
-                temperature: case["temperature"].as_f64().expect("temperature") as f32,
-                mode: ModeInput::Sample(case["mode_uniform"].as_f64().expect("u") as f32),
-                bar_uniforms: &uniforms,
-                forced_chords: &forced,
-                top_p,
-                rhythm: &rhythm_rows,
-            })
-            .unwrap_or_else(|e| panic!("{label} {name}: {e}"));
+/// One case of the parity fixture, read.
+struct ParityCase {
+    name: String,
+    z: Vec<f32>,
+    uniforms: Vec<[f32; TOKENS_PER_BAR]>,
+    forced: Vec<Option<u16>>,
+    top_p: f32,
+    rhythm: Vec<RhythmRow>,
+    energy: f32,
+    valence: f32,
+    temperature: f32,
+    mode_uniform: f32,
+    case: Value,
+}
+
+impl ParityCase {
+    fn inputs(&self) -> DecodeInputs<'_> {
+        DecodeInputs {
+            z: &self.z,
+            energy: self.energy,
+            valence: self.valence,
+            temperature: self.temperature,
+            mode: ModeInput::Sample(self.mode_uniform),
+            bar_uniforms: &self.uniforms,
+            forced_chords: &self.forced,
+            top_p: self.top_p,
+            rhythm: &self.rhythm,
+        }
+    }
+
+    /// The decoded phrase is onnxruntime's: mode, its distribution, every token; and the
+    /// locks are honoured.
+    fn check(&self, decoded: &lofi_loom::decoder::Decoded, label: &str) {
+        let (case, name) = (&self.case, &self.name);
         let want_mode = case["expected_mode"].as_u64().expect("mode") as usize;
         assert_eq!(decoded.mode, Mode::ALL[want_mode], "{label} {name}: mode");
         let probs = decoded.mode_probs.expect("mode graph ran");
@@ -183,13 +162,12 @@ fn check_parity(model: &Model, label: &str) {
         for (b, (got, want)) in decoded.tokens().iter().zip(&want).enumerate() {
             assert_eq!(got, want, "{label} {name}: bar {b} tokens differ");
         }
-        // Locked chords and rhythms are honoured.
-        for (b, f) in forced.iter().enumerate() {
+        for (b, f) in self.forced.iter().enumerate() {
             if let Some(t) = f {
                 assert_eq!(decoded.tokens()[b][0], *t, "{label} {name}: locked bar {b}");
             }
         }
-        for (b, row) in rhythm_rows.iter().enumerate() {
+        for (b, row) in self.rhythm.iter().enumerate() {
             for (k, class) in row.iter().enumerate() {
                 let got = rhythm_class(decoded.tokens()[b][1 + k]);
                 assert!(
@@ -198,6 +176,103 @@ fn check_parity(model: &Model, label: &str) {
                 );
             }
         }
+    }
+}
+
+/// Every case of the parity fixture.
+fn parity_cases() -> Vec<ParityCase> {
+    let fixture = read_json(PARITY_FIXTURE);
+    let cases = fixture["cases"].as_array().expect("cases");
+    assert!(!cases.is_empty());
+    cases
+        .iter()
+        .map(|case| {
+            let forced = case["forced_chords"]
+                .as_array()
+                .expect("forced")
+                .iter()
+                .map(|t| {
+                    let t = t.as_i64().expect("forced chord");
+                    (t >= 0).then_some(t as u16)
+                })
+                .collect();
+            // Cases from before top-p and rhythm existed have neither (off / all free).
+            let rhythm = case["rhythm"]
+                .as_array()
+                .map(|rows| {
+                    rows.iter()
+                        .map(|row| {
+                            let mut r = [rhythm::FREE; STEPS_PER_CHORD];
+                            for (slot, v) in r.iter_mut().zip(row.as_array().expect("row")) {
+                                *slot = v.as_i64().expect("rhythm value") as i8;
+                            }
+                            r
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            ParityCase {
+                name: case["name"].as_str().expect("name").to_string(),
+                z: f32s(&case["z"]),
+                uniforms: uniform_rows(&case["uniforms"]),
+                forced,
+                top_p: case["top_p"].as_f64().unwrap_or(1.0) as f32,
+                rhythm,
+                energy: case["energy"].as_f64().expect("energy") as f32,
+                valence: case["valence"].as_f64().expect("valence") as f32,
+                temperature: case["temperature"].as_f64().expect("temperature") as f32,
+                mode_uniform: case["mode_uniform"].as_f64().expect("u") as f32,
+                case: case.clone(),
+            }
+        })
+        .collect()
+}
+
+fn check_parity(model: &Model, label: &str) {
+    let cases = parity_cases();
+    // Both samplers are exercised: cases at top-p 1 (the plain graph, when the model has
+    // one) and below.
+    let top_ps: Vec<f32> = cases.iter().map(|c| c.top_p).collect();
+    assert!(
+        top_ps.iter().any(|p| *p >= 1.0) && top_ps.iter().any(|p| *p < 1.0),
+        "{top_ps:?}"
+    );
+    let mut g = Generator::new(model).expect("generator");
+    for case in &cases {
+        let decoded = g
+            .decode_with(&case.inputs())
+            .unwrap_or_else(|e| panic!("{label} {}: {e}", case.name));
+        case.check(&decoded, label);
+    }
+}
+
+/// The batched bar graph gives onnxruntime's tokens for every top-p 1 case of the fixture,
+/// all of them decoded together as rows of one batch (each case with its own z, knobs,
+/// temperature, mode, uniforms, locks and length).
+#[test]
+fn parity_with_onnxruntime_batched_graph() {
+    let model = embedded();
+    assert!(model.has_candidates_graph());
+    let cases: Vec<ParityCase> = parity_cases()
+        .into_iter()
+        .filter(|c| c.top_p >= 1.0)
+        .collect();
+    assert!(
+        cases.len() >= 2 && cases.len() <= CANDIDATES,
+        "{}",
+        cases.len()
+    );
+    let inputs: Vec<DecodeInputs> = cases.iter().map(ParityCase::inputs).collect();
+    let mut g = Generator::new(&model).expect("generator");
+    let decoded = g.decode_batch_with(&inputs).expect("the batch decodes");
+    for (case, decoded) in cases.iter().zip(&decoded) {
+        case.check(decoded, "batched");
+    }
+    // In another order, the same phrases (rows do not leak into each other).
+    let reversed: Vec<DecodeInputs> = inputs.iter().rev().copied().collect();
+    let again = g.decode_batch_with(&reversed).expect("the batch decodes");
+    for (case, decoded) in cases.iter().rev().zip(&again) {
+        case.check(decoded, "batched, reversed");
     }
 }
 
@@ -1267,3 +1342,164 @@ fn part_numbers_used_in_golden_notes_are_stable() {
         [0, 1, 2]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Candidates.
+
+/// Candidate i is, token for token, the phrase its seed writes alone: through the batched
+/// graph at top-p 1 (with locks, overrides, short phrases and redraws) and one by one below.
+#[test]
+fn every_candidate_is_the_phrase_its_seed_writes_alone() {
+    let model = embedded();
+    let mut g = Generator::new(&model).expect("generator");
+    let mut alone = Generator::new(&model).expect("generator");
+    let ii_v_i_vi = [
+        (2, Quality::Minor7),
+        (5, Quality::Dominant7),
+        (1, Quality::Major7),
+    ];
+    let mut locked = [None; MAX_BARS];
+    for (slot, (degree, quality)) in locked.iter_mut().zip(ii_v_i_vi) {
+        *slot = Some(Some(Chord {
+            degree,
+            shift: 0,
+            quality,
+        }));
+    }
+    let base = GenerateParams::default();
+    let cases = [
+        ("default", base),
+        (
+            "bright and busy",
+            GenerateParams {
+                seed: 99,
+                energy: 0.9,
+                valence: 0.8,
+                ..base
+            },
+        ),
+        (
+            "D Dorian, 4 bars, cool",
+            GenerateParams {
+                seed: 3,
+                bars: 4,
+                key: Some(2),
+                mode: Some(Mode::Dorian),
+                temperature: 0.6,
+                ..base
+            },
+        ),
+        (
+            "locked chords, 1 bar",
+            GenerateParams {
+                seed: 12,
+                bars: 1,
+                locked_chords: locked,
+                ..base
+            },
+        ),
+        (
+            "cool, 2 bars (redraws)",
+            GenerateParams {
+                seed: 1,
+                bars: 2,
+                temperature: 0.3,
+                ..base
+            },
+        ),
+        (
+            "top-p 0.9 (one by one)",
+            GenerateParams {
+                seed: 5,
+                top_p: 0.9,
+                ..base
+            },
+        ),
+    ];
+    let mut redrawn = 0;
+    for (label, params) in cases {
+        let c = g.candidates(&params).expect("candidates");
+        assert_eq!(c.list.len(), CANDIDATES, "{label}");
+        assert_eq!(
+            c.list[0].seed, params.seed,
+            "{label}: candidate 0 is the seed's own"
+        );
+        for (i, cand) in c.list.iter().enumerate() {
+            assert_eq!(cand.seed, candidate_seed(params.seed, i), "{label}");
+            let want = alone
+                .generate_tokens(&GenerateParams {
+                    seed: cand.seed,
+                    ..params
+                })
+                .expect("alone");
+            assert_eq!(cand.generated, want, "{label}: candidate {i}");
+            redrawn += usize::from(cand.generated.redraws > 0);
+        }
+    }
+    // Cool sampling repeats itself: some candidates were redrawn (seed 1 alone three times),
+    // and came out of the
+    // batch as they do alone (checked above).
+    assert!(redrawn > 0, "no candidate was redrawn");
+}
+
+/// The chosen candidate is the closest to the knobs (ties to the lowest index), every time.
+/// The choices pinned below were recorded from this implementation when it was written; the
+/// pin guards against the choice changing silently (a new model or scorer must change it on
+/// purpose).
+#[test]
+fn the_closest_candidate_is_chosen_and_the_choice_is_pinned() {
+    let model = embedded();
+    let mut g = Generator::new(&model).expect("generator");
+    let mut chosen = Vec::new();
+    for (seed, energy, valence) in [(7u64, 0.3f32, 0.7f32), (1, 0.5, 0.5), (42, 0.9, 0.1)] {
+        let params = GenerateParams {
+            seed,
+            energy,
+            valence,
+            ..GenerateParams::default()
+        };
+        let c = g.candidates(&params).expect("candidates");
+        let min = c
+            .list
+            .iter()
+            .map(|x| x.distance)
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(c.chosen().distance, min);
+        assert!(
+            c.list[..c.best].iter().all(|x| x.distance > min),
+            "lowest index on a tie"
+        );
+        for x in &c.list {
+            let d =
+                (x.energy - f64::from(energy)).powi(2) + (x.valence - f64::from(valence)).powi(2);
+            assert!((x.distance - d).abs() < 1e-12);
+        }
+        assert_eq!(g.candidates(&params).expect("again"), c, "deterministic");
+        let runners: Vec<f64> = c.runners_up().iter().map(|x| x.distance).collect();
+        assert!(runners.windows(2).all(|w| w[0] <= w[1]) && runners.len() == CANDIDATES - 1);
+        let chords: Vec<u16> = c
+            .chosen()
+            .generated
+            .decoded
+            .tokens()
+            .iter()
+            .map(|r| r[0])
+            .collect();
+        chosen.push((seed, c.best, chords));
+    }
+    println!("{chosen:?}");
+    assert_eq!(
+        chosen,
+        PINNED_CHOICES
+            .iter()
+            .map(|(s, b, c)| (*s, *b, c.to_vec()))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// (seed, chosen index, chord tokens of the chosen phrase) for the three cases above.
+const PINNED_CHOICES: [(u64, usize, &[u16]); 3] = [
+    (7, 7, &[130, 81, 9, 9]),
+    (1, 1, &[16, 130, 105, 9]),
+    (42, 5, &[106, 10, 106, 57]),
+];

@@ -2,14 +2,16 @@
 //! overrides, chord and rhythm locks), and the redraw of degenerate phrases.
 
 use super::draws::Draws;
-use super::model::{Model, ModelMeta};
-use super::runner::{DecodeInputs, Decoded, ModeInput, Runner};
-use super::{err, rhythm, ModelError, RhythmRow, MAX_REDRAWS, TOKENS_PER_BAR};
+use super::model::{LazyGraph, Model, ModelMeta, CANDIDATES};
+use super::runner::{BatchRow, BatchRunner, DecodeInputs, Decoded, ModeInput, Runner};
+use super::{err, rhythm, ModelError, RhythmRow, MAX_REDRAWS, MIN_TEMPERATURE, TOKENS_PER_BAR};
 use crate::music::knobs::Knobs;
+use crate::music::progression::Mode as PhraseMode;
 use crate::music::progression::{
     tokens, Bar, Chord, Mode, Progression, Step, MAX_BARS, STEPS_PER_CHORD,
 };
 use std::fmt;
+use std::sync::Arc;
 
 /// The rhythm of a bar's melody, as constraints that keep it: a `Hold` that follows a rest
 /// (which plays as a rest) becomes a rest.
@@ -145,6 +147,40 @@ impl GenerateParams {
     }
 }
 
+/// The locks of a phrase as the graphs take them.
+struct Locks {
+    /// Locked chord token per bar.
+    forced: [Option<u16>; MAX_BARS],
+    /// Rhythm constraints per bar (free where unlocked).
+    rhythm_rows: [RhythmRow; MAX_BARS],
+    /// Whether no chord is locked in the phrase's bars.
+    chords_free: bool,
+    /// Whether no rhythm is locked in the phrase's bars.
+    rhythm_free: bool,
+}
+
+impl Locks {
+    fn of(params: &GenerateParams) -> Locks {
+        let bars = (params.bars as usize).min(MAX_BARS);
+        let mut forced = [None; MAX_BARS];
+        for (f, lock) in forced.iter_mut().zip(&params.locked_chords) {
+            *f = lock.map(tokens::chord_token);
+        }
+        let mut rhythm_rows = [[rhythm::FREE; STEPS_PER_CHORD]; MAX_BARS];
+        for (row, lock) in rhythm_rows.iter_mut().zip(&params.locked_rhythm) {
+            if let Some(locked) = lock {
+                *row = *locked;
+            }
+        }
+        Locks {
+            forced,
+            rhythm_rows,
+            chords_free: params.locked_chords[..bars].iter().all(Option::is_none),
+            rhythm_free: params.locked_rhythm[..bars].iter().all(Option::is_none),
+        }
+    }
+}
+
 /// A generated phrase in token form, with the key it was given.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Generated {
@@ -170,6 +206,10 @@ pub struct Generator {
     runner: Runner,
     /// The last seed's draws (buffer reused).
     draws: Draws,
+    /// The model's batched bar graph, if it has one.
+    candidates_graph: Option<Arc<LazyGraph>>,
+    /// Its runner, made on first use.
+    batch: Option<BatchRunner>,
 }
 
 impl fmt::Debug for Generator {
@@ -186,6 +226,8 @@ impl Generator {
         Ok(Generator {
             runner: Runner::new(model)?,
             draws: Draws::new(0, 1, model.meta.z_dim),
+            candidates_graph: model.candidates.clone(),
+            batch: None,
         })
     }
 
@@ -214,18 +256,12 @@ impl Generator {
         // Energy, valence, temperature and top-p are checked once, by the runner.
         let bars = params.bars as usize;
         self.draws.fill(params.seed, bars, self.runner.meta.z_dim);
-        let mut forced = [None; MAX_BARS];
-        for (f, lock) in forced.iter_mut().zip(&params.locked_chords) {
-            *f = lock.map(tokens::chord_token);
-        }
-        let mut rhythm_rows = [[rhythm::FREE; STEPS_PER_CHORD]; MAX_BARS];
-        for (row, lock) in rhythm_rows.iter_mut().zip(&params.locked_rhythm) {
-            if let Some(locked) = lock {
-                *row = *locked;
-            }
-        }
-        let chords_free = params.locked_chords[..bars].iter().all(Option::is_none);
-        let rhythm_free = params.locked_rhythm[..bars].iter().all(Option::is_none);
+        let Locks {
+            forced,
+            rhythm_rows,
+            chords_free,
+            rhythm_free,
+        } = Locks::of(params);
         // After the first decode, the mode is kept: a redraw must not change it.
         let mut mode = match params.mode {
             Some(mode) => ModeInput::Fixed(mode),
@@ -260,9 +296,201 @@ impl Generator {
         }
     }
 
+    /// Whether the model has the batched bar graph.
+    pub(super) fn has_batch_graph(&self) -> bool {
+        self.candidates_graph.is_some()
+    }
+
+    /// What [`Generator::generate_tokens`] gives for each of `seeds` ([`CANDIDATES`] of them),
+    /// decoded together by the batched graph (top-p 1): the same draws, mode choice and
+    /// redraws per row, so the same tokens.
+    pub(super) fn generate_batch(
+        &mut self,
+        params: &GenerateParams,
+        seeds: &[u64],
+    ) -> Result<Vec<Generated>, ModelError> {
+        if seeds.len() != CANDIDATES {
+            return err(format!("{} seeds for {CANDIDATES} candidates", seeds.len()));
+        }
+        if !(1..=MAX_BARS as u32).contains(&params.bars) {
+            return err(format!(
+                "a phrase has 1–{MAX_BARS} bars, not {}",
+                params.bars
+            ));
+        }
+        if let Some(key) = params.key.filter(|k| *k > 11) {
+            return err(format!("key {key} is outside 0–11"));
+        }
+        if self.batch.is_none() {
+            let Some(graph) = self.candidates_graph.as_ref() else {
+                return err("the model has no batched bar graph".to_string());
+            };
+            self.batch = Some(BatchRunner::new(graph, self.runner.meta)?);
+        }
+        let bars = params.bars as usize;
+        let z_dim = self.runner.meta.z_dim;
+        let locks = Locks::of(params);
+        let (energy, valence) = (
+            params.energy.clamp(0.0, 1.0),
+            params.valence.clamp(0.0, 1.0),
+        );
+        let temperature = params.temperature.max(MIN_TEMPERATURE);
+        let mut draws: Vec<Draws> = seeds.iter().map(|&s| Draws::new(s, bars, z_dim)).collect();
+        // Each row's mode: fixed, or the mode graph's choice (and its distribution).
+        let mut modes: Vec<(PhraseMode, Option<[f32; super::MODE_COUNT]>)> =
+            Vec::with_capacity(CANDIDATES);
+        for d in &draws {
+            let mode = match params.mode {
+                Some(mode) => ModeInput::Fixed(mode),
+                None => ModeInput::Sample(d.mode_uniform),
+            };
+            // The single path's checks, for this row's inputs.
+            self.runner.check(&DecodeInputs {
+                z: &d.z,
+                energy,
+                valence,
+                temperature: params.temperature,
+                mode,
+                bar_uniforms: &d.bar_uniforms[..bars],
+                forced_chords: &locks.forced[..bars],
+                top_p: params.top_p,
+                rhythm: &locks.rhythm_rows[..bars],
+            })?;
+            modes.push(match mode {
+                ModeInput::Fixed(mode) => (mode, None),
+                ModeInput::Sample(u) => {
+                    let (ix, probs) =
+                        self.runner
+                            .run_mode(&d.z, energy, valence, temperature, u)?;
+                    (PhraseMode::ALL[ix], Some(probs))
+                }
+            });
+        }
+        let mut done: Vec<Option<Generated>> = vec![None; CANDIDATES];
+        let mut redraws = [0usize; CANDIDATES];
+        let Some(batch) = self.batch.as_mut() else {
+            return err("the batched bar graph is not ready".to_string());
+        };
+        while done.iter().any(Option::is_none) {
+            let rows: [BatchRow; CANDIDATES] = std::array::from_fn(|i| BatchRow {
+                z: &draws[i].z,
+                energy,
+                valence,
+                mode: modes[i].0.index(),
+                temperature,
+                bar_uniforms: &draws[i].bar_uniforms[..bars],
+                forced_chords: &locks.forced[..bars],
+                rhythm: &locks.rhythm_rows[..bars],
+            });
+            let tokens = batch.decode(&rows, bars)?;
+            for i in 0..CANDIDATES {
+                if done[i].is_some() {
+                    continue;
+                }
+                let rows = &tokens[i][..bars];
+                // As alone: after a redraw the mode is fixed, so no distribution is reported.
+                let probs = if redraws[i] == 0 { modes[i].1 } else { None };
+                if redraws[i] == MAX_REDRAWS
+                    || degenerate(rows, locks.chords_free, locks.rhythm_free).is_none()
+                {
+                    done[i] = Some(Generated {
+                        key: params.key.unwrap_or(draws[i].key),
+                        decoded: Decoded::from_rows(modes[i].0, probs, rows),
+                        redraws: redraws[i],
+                    });
+                } else {
+                    draws[i].redraw_bars();
+                    redraws[i] += 1;
+                }
+            }
+        }
+        Ok(done.into_iter().flatten().collect())
+    }
+
     /// The draws of the last [`Generator::generate`] call.
     pub fn last_draws(&self) -> &Draws {
         &self.draws
+    }
+
+    /// Decodes up to [`CANDIDATES`] phrases from explicit inputs with the batched bar graph,
+    /// one call per bar for all of them (what the parity fixture feeds it): each input's mode
+    /// graph (unless fixed), then its rows of the batch. Every input must be at top-p 1;
+    /// phrases of fewer bars than the longest are decoded further and cut.
+    pub fn decode_batch_with(
+        &mut self,
+        inputs: &[DecodeInputs],
+    ) -> Result<Vec<Decoded>, ModelError> {
+        if inputs.is_empty() || inputs.len() > CANDIDATES {
+            return err(format!(
+                "1–{CANDIDATES} phrases per batch, not {}",
+                inputs.len()
+            ));
+        }
+        if inputs.iter().any(|i| i.top_p < 1.0) {
+            return err("the batched bar graph samples at top-p 1 only".to_string());
+        }
+        if self.batch.is_none() {
+            let Some(graph) = self.candidates_graph.as_ref() else {
+                return err("the model has no batched bar graph".to_string());
+            };
+            self.batch = Some(BatchRunner::new(graph, self.runner.meta)?);
+        }
+        let bars = inputs
+            .iter()
+            .map(|i| i.bar_uniforms.len())
+            .max()
+            .unwrap_or(1);
+        let mut modes = Vec::with_capacity(inputs.len());
+        let mut uniforms = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            self.runner.check(input)?;
+            let temperature = input.temperature.max(MIN_TEMPERATURE);
+            modes.push(match input.mode {
+                ModeInput::Fixed(mode) => (mode, None),
+                ModeInput::Sample(u) => {
+                    let (ix, probs) = self.runner.run_mode(
+                        input.z,
+                        input.energy,
+                        input.valence,
+                        temperature,
+                        u,
+                    )?;
+                    (PhraseMode::ALL[ix], Some(probs))
+                }
+            });
+            let mut rows = input.bar_uniforms.to_vec();
+            rows.resize(bars, [0.5; TOKENS_PER_BAR]);
+            uniforms.push(rows);
+        }
+        let Some(batch) = self.batch.as_mut() else {
+            return err("the batched bar graph is not ready".to_string());
+        };
+        // Rows beyond the inputs repeat the first.
+        let rows: [BatchRow; CANDIDATES] = std::array::from_fn(|r| {
+            let i = if r < inputs.len() { r } else { 0 };
+            BatchRow {
+                z: inputs[i].z,
+                energy: inputs[i].energy,
+                valence: inputs[i].valence,
+                mode: modes[i].0.index(),
+                temperature: inputs[i].temperature.max(MIN_TEMPERATURE),
+                bar_uniforms: &uniforms[i],
+                forced_chords: inputs[i].forced_chords,
+                rhythm: inputs[i].rhythm,
+            }
+        });
+        let tokens = batch.decode(&rows, bars)?;
+        Ok(inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                Decoded::from_rows(
+                    modes[i].0,
+                    modes[i].1,
+                    &tokens[i][..input.bar_uniforms.len()],
+                )
+            })
+            .collect())
     }
 
     /// Decodes one phrase from explicit inputs: the mode graph once (unless the mode is

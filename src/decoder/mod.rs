@@ -39,15 +39,18 @@
 //! the knobs, the same seed with other knobs reuses the same z and uniforms: turning a knob
 //! varies the phrase coherently instead of jumping to an unrelated one.
 
+mod candidates;
 mod draws;
 mod generate;
 mod model;
 mod runner;
 
+pub use candidates::{candidate_seed, Candidate, Candidates};
 pub use draws::{Draws, DECODER_STREAM};
 pub use generate::{degenerate, rhythm_of, GenerateParams, Generated, Generator};
 pub use model::{
-    Model, ModelMeta, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, MODEL_META_FILE, MODE_GRAPH_FILE,
+    Model, ModelMeta, BAR_CANDIDATES_GRAPH_FILE, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, CANDIDATES,
+    MODEL_META_FILE, MODE_GRAPH_FILE,
 };
 pub use runner::{DecodeInputs, Decoded, ModeInput};
 

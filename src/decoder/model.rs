@@ -31,6 +31,11 @@ macro_rules! embedded_model_dir {
 pub const BAR_GRAPH_FILE: &str = "lofi_loom_bar.onnx";
 /// File name of the plain bar graph, optional in a model folder.
 pub const BAR_PLAIN_GRAPH_FILE: &str = "lofi_loom_bar_plain.onnx";
+/// File name of the batched plain bar graph, optional in a model folder: one call decodes a
+/// bar of [`CANDIDATES`] phrases.
+pub const BAR_CANDIDATES_GRAPH_FILE: &str = "lofi_loom_bar_plain_k8.onnx";
+/// Phrases the batched bar graph decodes at once: the candidates of one phrase.
+pub const CANDIDATES: usize = 8;
 /// File name of the mode graph in a model folder.
 pub const MODE_GRAPH_FILE: &str = "lofi_loom_mode.onnx";
 /// File name of the sizes a model folder declares.
@@ -41,6 +46,11 @@ const EMBEDDED_BAR: &[u8] = include_bytes!(concat!(embedded_model_dir!(), "lofi_
 /// The embedded plain bar graph.
 const EMBEDDED_BAR_PLAIN: &[u8] =
     include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_bar_plain.onnx"));
+/// The embedded batched plain bar graph.
+const EMBEDDED_BAR_CANDIDATES: &[u8] = include_bytes!(concat!(
+    embedded_model_dir!(),
+    "lofi_loom_bar_plain_k8.onnx"
+));
 /// The embedded mode graph.
 const EMBEDDED_MODE: &[u8] = include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_mode.onnx"));
 /// The embedded model's declared sizes.
@@ -136,36 +146,69 @@ struct Interface {
     outputs: Vec<Port>,
 }
 
+/// The bar graph variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BarGraph {
+    /// The nucleus sampler, any top-p ([`BAR_GRAPH_FILE`]).
+    Nucleus,
+    /// The plain sampler, top-p 1 ([`BAR_PLAIN_GRAPH_FILE`]).
+    Plain,
+    /// The plain sampler for [`CANDIDATES`] phrases at once ([`BAR_CANDIDATES_GRAPH_FILE`]).
+    Candidates,
+}
+
+impl BarGraph {
+    /// Its file name.
+    pub(super) fn file(self) -> &'static str {
+        match self {
+            BarGraph::Nucleus => BAR_GRAPH_FILE,
+            BarGraph::Plain => BAR_PLAIN_GRAPH_FILE,
+            BarGraph::Candidates => BAR_CANDIDATES_GRAPH_FILE,
+        }
+    }
+
+    /// Rows per call.
+    pub(super) fn batch(self) -> usize {
+        match self {
+            BarGraph::Candidates => CANDIDATES,
+            _ => 1,
+        }
+    }
+
+    /// Whether it has the `top_p` input.
+    fn has_top_p(self) -> bool {
+        self == BarGraph::Nucleus
+    }
+}
+
 impl Interface {
-    /// The nucleus bar graph's, or with `plain` the plain one's (the same without `top_p`).
-    fn bar(meta: &ModelMeta, plain: bool) -> Interface {
+    /// A bar graph's: the plain ones have no `top_p`; the batched one has [`CANDIDATES`] rows
+    /// in every input and output.
+    fn bar(meta: &ModelMeta, graph: BarGraph) -> Interface {
         let (f, i) = (f32::datum_type(), i64::datum_type());
+        let b = graph.batch();
         let mut inputs = vec![
-            port("z", f, &[1, meta.z_dim]),
-            port("energy", f, &[1]),
-            port("valence", f, &[1]),
-            port("mode", i, &[1]),
-            port("bar_index", i, &[1]),
-            port("state", f, &[1, meta.hidden]),
-            port("uniforms", f, &[1, TOKENS_PER_BAR]),
-            port("temperature", f, &[1]),
-            port("forced_chord", i, &[1]),
-            port("top_p", f, &[1]),
-            port("rhythm", i, &[1, STEPS_PER_CHORD]),
+            port("z", f, &[b, meta.z_dim]),
+            port("energy", f, &[b]),
+            port("valence", f, &[b]),
+            port("mode", i, &[b]),
+            port("bar_index", i, &[b]),
+            port("state", f, &[b, meta.hidden]),
+            port("uniforms", f, &[b, TOKENS_PER_BAR]),
+            port("temperature", f, &[b]),
+            port("forced_chord", i, &[b]),
+            port("top_p", f, &[b]),
+            port("rhythm", i, &[b, STEPS_PER_CHORD]),
         ];
-        if plain {
+        if !graph.has_top_p() {
             inputs.retain(|p| p.name != "top_p");
         }
         Interface {
-            file: if plain {
-                BAR_PLAIN_GRAPH_FILE
-            } else {
-                BAR_GRAPH_FILE
-            },
+            file: graph.file(),
             inputs,
             outputs: vec![
-                port("tokens", i, &[1, TOKENS_PER_BAR]),
-                port("state_out", f, &[1, meta.hidden]),
+                port("tokens", i, &[b, TOKENS_PER_BAR]),
+                port("state_out", f, &[b, meta.hidden]),
             ],
         }
     }
@@ -336,9 +379,11 @@ fn check_output_facts(model: &TypedModel, iface: &Interface) -> Result<(), Model
     Ok(())
 }
 
-/// The bar graph with the nucleus sampler: loaded with the model, or, for the embedded model
-/// (whose plain graph serves top-p 1), on first use.
-pub(super) struct NucleusGraph {
+/// A bar graph loaded with the model, or (the embedded model's nucleus and batched graphs) on
+/// first use.
+pub(super) struct LazyGraph {
+    /// Which one.
+    graph: BarGraph,
     /// The ONNX bytes still to load (None: loaded with the model).
     source: Option<&'static [u8]>,
     /// The sizes to check it against.
@@ -347,27 +392,30 @@ pub(super) struct NucleusGraph {
     plan: OnceLock<Result<Arc<TypedRunnableModel>, ModelError>>,
 }
 
-impl std::fmt::Debug for NucleusGraph {
+impl std::fmt::Debug for LazyGraph {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NucleusGraph")
+        f.debug_struct("LazyGraph")
+            .field("graph", &self.graph)
             .field("loaded", &self.plan.get().is_some())
             .finish()
     }
 }
 
-impl NucleusGraph {
+impl LazyGraph {
     /// A graph already loaded and checked.
-    fn loaded(plan: Arc<TypedRunnableModel>, meta: ModelMeta) -> NucleusGraph {
-        NucleusGraph {
+    fn loaded(graph: BarGraph, plan: Arc<TypedRunnableModel>, meta: ModelMeta) -> LazyGraph {
+        LazyGraph {
+            graph,
             source: None,
             meta,
             plan: OnceLock::from(Ok(plan)),
         }
     }
 
-    /// A graph loaded (and checked) when [`NucleusGraph::get`] is first called.
-    fn lazy(bytes: &'static [u8], meta: ModelMeta) -> NucleusGraph {
-        NucleusGraph {
+    /// A graph loaded (and checked) when [`LazyGraph::get`] is first called.
+    fn lazy(graph: BarGraph, bytes: &'static [u8], meta: ModelMeta) -> LazyGraph {
+        LazyGraph {
+            graph,
             source: Some(bytes),
             meta,
             plan: OnceLock::new(),
@@ -378,16 +426,17 @@ impl NucleusGraph {
     pub(super) fn get(&self) -> Result<Arc<TypedRunnableModel>, ModelError> {
         self.plan
             .get_or_init(|| {
+                let file = self.graph.file();
                 let bytes = self
                     .source
-                    .ok_or_else(|| ModelError(format!("{BAR_GRAPH_FILE} was not loaded")))?;
+                    .ok_or_else(|| ModelError(format!("{file} was not loaded")))?;
                 let plan = load_graph(
                     &tract_onnx::onnx(),
                     bytes,
-                    &Interface::bar(&self.meta, false),
+                    &Interface::bar(&self.meta, self.graph),
                 )
                 .map_err(|e| ModelError(format!("the built-in model is broken: {e}")))?;
-                probe_bar(&plan, &self.meta, false)?;
+                probe_bar(&plan, &self.meta, self.graph)?;
                 Ok(plan)
             })
             .clone()
@@ -399,9 +448,11 @@ impl NucleusGraph {
 #[derive(Debug)]
 pub struct Model {
     /// The bar graph with the nucleus sampler (any top-p).
-    pub(super) nucleus: Arc<NucleusGraph>,
+    pub(super) nucleus: Arc<LazyGraph>,
     /// The plain bar graph for top-p 1, if the model has one.
     pub(super) plain: Option<Arc<TypedRunnableModel>>,
+    /// The batched plain bar graph for candidates, if the model has one.
+    pub(super) candidates: Option<Arc<LazyGraph>>,
     /// The mode graph, ready to run.
     pub(super) mode: Arc<TypedRunnableModel>,
     /// The sizes the folder declared (and the graphs were checked against).
@@ -425,8 +476,13 @@ impl Model {
     pub fn load_embedded() -> Result<Model, ModelError> {
         let meta = ModelMeta::parse(EMBEDDED_META)?;
         Model::assemble(
-            NucleusGraph::lazy(EMBEDDED_BAR, meta),
+            LazyGraph::lazy(BarGraph::Nucleus, EMBEDDED_BAR, meta),
             Some(EMBEDDED_BAR_PLAIN),
+            Some(LazyGraph::lazy(
+                BarGraph::Candidates,
+                EMBEDDED_BAR_CANDIDATES,
+                meta,
+            )),
             EMBEDDED_MODE,
             meta,
         )
@@ -434,7 +490,8 @@ impl Model {
     }
 
     /// Loads a user's model folder holding [`BAR_GRAPH_FILE`], [`MODE_GRAPH_FILE`] and
-    /// [`MODEL_META_FILE`], and [`BAR_PLAIN_GRAPH_FILE`] if it has one, with the same checks
+    /// [`MODEL_META_FILE`], and [`BAR_PLAIN_GRAPH_FILE`] and [`BAR_CANDIDATES_GRAPH_FILE`] if
+    /// it has them, with the same checks
     /// as the embedded model; every graph is loaded at once. Never panics: a missing file, a
     /// file that is not ONNX or a graph with another interface is an error naming it.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Model, ModelError> {
@@ -458,7 +515,20 @@ impl Model {
         let bar = needed(BAR_GRAPH_FILE)?;
         let mode = needed(MODE_GRAPH_FILE)?;
         let plain = read(BAR_PLAIN_GRAPH_FILE)?;
-        Model::eager(&bar, plain.as_deref(), &mode, &meta)
+        let meta = ModelMeta::parse(&meta)?;
+        let candidates = match read(BAR_CANDIDATES_GRAPH_FILE)? {
+            Some(bytes) => {
+                let plan = load_graph(
+                    &tract_onnx::onnx(),
+                    &bytes,
+                    &Interface::bar(&meta, BarGraph::Candidates),
+                )?;
+                probe_bar(&plan, &meta, BarGraph::Candidates)?;
+                Some(LazyGraph::loaded(BarGraph::Candidates, plan, meta))
+            }
+            None => None,
+        };
+        Model::eager(&bar, plain.as_deref(), candidates, &mode, meta)
     }
 
     /// A user's model folder if one is given and valid, else the embedded model. The error
@@ -478,34 +548,45 @@ impl Model {
     /// `lofi_loom_model.json`; checks names, types, shapes and (by running each graph once)
     /// the vocabulary sizes.
     pub fn from_bytes(bar: &[u8], mode: &[u8], meta_json: &str) -> Result<Model, ModelError> {
-        Model::eager(bar, None, mode, meta_json)
+        Model::eager(bar, None, None, mode, ModelMeta::parse(meta_json)?)
     }
 
     /// [`Model::from_bytes`] with a plain bar graph too, if given; every graph loaded now.
     fn eager(
         bar: &[u8],
         plain: Option<&[u8]>,
+        candidates: Option<LazyGraph>,
         mode: &[u8],
-        meta_json: &str,
+        meta: ModelMeta,
     ) -> Result<Model, ModelError> {
-        let meta = ModelMeta::parse(meta_json)?;
-        let nucleus = load_graph(&tract_onnx::onnx(), bar, &Interface::bar(&meta, false))?;
-        probe_bar(&nucleus, &meta, false)?;
-        Model::assemble(NucleusGraph::loaded(nucleus, meta), plain, mode, meta)
+        let nucleus = load_graph(
+            &tract_onnx::onnx(),
+            bar,
+            &Interface::bar(&meta, BarGraph::Nucleus),
+        )?;
+        probe_bar(&nucleus, &meta, BarGraph::Nucleus)?;
+        Model::assemble(
+            LazyGraph::loaded(BarGraph::Nucleus, nucleus, meta),
+            plain,
+            candidates,
+            mode,
+            meta,
+        )
     }
 
-    /// Loads the plain and mode graphs beside `nucleus` and checks them.
+    /// Loads the plain and mode graphs beside `nucleus` and `candidates` and checks them.
     fn assemble(
-        nucleus: NucleusGraph,
+        nucleus: LazyGraph,
         plain: Option<&[u8]>,
+        candidates: Option<LazyGraph>,
         mode: &[u8],
         meta: ModelMeta,
     ) -> Result<Model, ModelError> {
         let onnx = tract_onnx::onnx();
         let plain = match plain {
             Some(bytes) => {
-                let plan = load_graph(&onnx, bytes, &Interface::bar(&meta, true))?;
-                probe_bar(&plan, &meta, true)?;
+                let plan = load_graph(&onnx, bytes, &Interface::bar(&meta, BarGraph::Plain))?;
+                probe_bar(&plan, &meta, BarGraph::Plain)?;
                 Some(plan)
             }
             None => None,
@@ -513,6 +594,7 @@ impl Model {
         let model = Model {
             nucleus: Arc::new(nucleus),
             plain,
+            candidates: candidates.map(Arc::new),
             mode: load_graph(&onnx, mode, &Interface::mode(&meta))?,
             meta,
         };
@@ -527,6 +609,7 @@ impl Model {
         Ok(Model {
             nucleus: self.nucleus.clone(),
             plain: None,
+            candidates: None,
             mode: self.mode.clone(),
             meta: self.meta,
         })
@@ -535,6 +618,11 @@ impl Model {
     /// Whether phrases at top-p 1 run a plain bar graph.
     pub fn has_plain_graph(&self) -> bool {
         self.plain.is_some()
+    }
+
+    /// Whether the model has the batched bar graph for candidates.
+    pub fn has_candidates_graph(&self) -> bool {
+        self.candidates.is_some()
     }
 
     /// Whether the nucleus bar graph is loaded (the embedded model loads it on first use).
@@ -568,9 +656,10 @@ impl Model {
 fn probe_bar(
     plan: &Arc<TypedRunnableModel>,
     meta: &ModelMeta,
-    plain: bool,
+    graph: BarGraph,
 ) -> Result<(), ModelError> {
-    let file = Interface::bar(meta, plain).file;
+    let file = graph.file();
+    let b = graph.batch();
     let tensor = |shape: &[usize], values: Vec<f32>| {
         Tensor::from_shape(shape, &values).map_err(|e| ModelError(format!("{file}: {e}")))
     };
@@ -578,23 +667,27 @@ fn probe_bar(
         Tensor::from_shape(shape, values).map_err(|e| ModelError(format!("{file}: {e}")))
     };
     let mut args: TVec<TValue> = tvec![
-        tensor(&[1, meta.z_dim], vec![0.0; meta.z_dim])?.into(),
-        tensor(&[1], vec![0.5])?.into(),
-        tensor(&[1], vec![0.5])?.into(),
-        int(&[1], &[0])?.into(),
-        int(&[1], &[MAX_BARS as i64 - 1])?.into(),
-        tensor(&[1, meta.hidden], vec![0.0; meta.hidden])?.into(),
-        tensor(&[1, TOKENS_PER_BAR], vec![PROBE_UNIFORM; TOKENS_PER_BAR])?.into(),
-        tensor(&[1], vec![1.0])?.into(),
-        int(&[1], &[-1])?.into(),
+        tensor(&[b, meta.z_dim], vec![0.0; b * meta.z_dim])?.into(),
+        tensor(&[b], vec![0.5; b])?.into(),
+        tensor(&[b], vec![0.5; b])?.into(),
+        int(&[b], &vec![0; b])?.into(),
+        int(&[b], &vec![MAX_BARS as i64 - 1; b])?.into(),
+        tensor(&[b, meta.hidden], vec![0.0; b * meta.hidden])?.into(),
+        tensor(
+            &[b, TOKENS_PER_BAR],
+            vec![PROBE_UNIFORM; b * TOKENS_PER_BAR]
+        )?
+        .into(),
+        tensor(&[b], vec![1.0; b])?.into(),
+        int(&[b], &vec![-1; b])?.into(),
     ];
-    if !plain {
-        args.push(tensor(&[1], vec![1.0])?.into());
+    if graph.has_top_p() {
+        args.push(tensor(&[b], vec![1.0; b])?.into());
     }
     args.push(
         int(
-            &[1, STEPS_PER_CHORD],
-            &[i64::from(rhythm::FREE); STEPS_PER_CHORD],
+            &[b, STEPS_PER_CHORD],
+            &vec![i64::from(rhythm::FREE); b * STEPS_PER_CHORD],
         )?
         .into(),
     );
@@ -613,11 +706,19 @@ fn probe_bar(
                 .map(<[i64]>::to_vec)
         })
         .ok_or_else(|| ModelError(format!("{file} gave no tokens")))?;
-    if tokens.len() != TOKENS_PER_BAR {
+    if tokens.len() != b * TOKENS_PER_BAR {
         return err(format!(
-            "{file} wrote {} tokens for a bar, expected {TOKENS_PER_BAR}",
-            tokens.len()
+            "{file} wrote {} tokens for a bar, expected {}",
+            tokens.len(),
+            b * TOKENS_PER_BAR
         ));
+    }
+    // Every row chose the last tokens: check the first; the others must be the same.
+    if tokens
+        .chunks(TOKENS_PER_BAR)
+        .any(|row| row != &tokens[..TOKENS_PER_BAR])
+    {
+        return err(format!("{file}: the rows of a batch decode differently"));
     }
     if tokens[0] != tokens::CHORD_VOCAB as i64 - 1 {
         return err(format!(
@@ -626,7 +727,7 @@ fn probe_bar(
             tokens::CHORD_VOCAB
         ));
     }
-    if let Some(t) = tokens[1..]
+    if let Some(t) = tokens[1..TOKENS_PER_BAR]
         .iter()
         .find(|t| **t != tokens::MELODY_VOCAB as i64 - 1)
     {

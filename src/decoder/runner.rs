@@ -4,7 +4,8 @@
 //! graph (its run state spawned, and for the embedded model the graph loaded, on first use).
 
 use super::model::{
-    Model, ModelMeta, NucleusGraph, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, MODE_GRAPH_FILE,
+    LazyGraph, Model, ModelMeta, BAR_CANDIDATES_GRAPH_FILE, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE,
+    CANDIDATES, MODE_GRAPH_FILE,
 };
 use super::{err, rhythm, ModelError, RhythmRow, MIN_TEMPERATURE, MODE_COUNT, TOKENS_PER_BAR};
 use crate::music::progression::{tokens, Bar, Mode, Progression, Step, MAX_BARS, STEPS_PER_CHORD};
@@ -59,6 +60,23 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// Tokens decoded elsewhere (a row of a batch).
+    pub(super) fn from_rows(
+        mode: Mode,
+        mode_probs: Option<[f32; MODE_COUNT]>,
+        rows: &[[u16; TOKENS_PER_BAR]],
+    ) -> Decoded {
+        let mut bars = [[0; TOKENS_PER_BAR]; MAX_BARS];
+        let len = rows.len().min(MAX_BARS);
+        bars[..len].copy_from_slice(&rows[..len]);
+        Decoded {
+            mode,
+            mode_probs,
+            bars,
+            len,
+        }
+    }
+
     /// The token rows, one per bar.
     pub fn tokens(&self) -> &[[u16; TOKENS_PER_BAR]] {
         &self.bars[..self.len]
@@ -152,7 +170,7 @@ pub(super) struct Runner {
     /// Sizes of the model.
     pub(super) meta: ModelMeta,
     /// The nucleus bar graph (shared with the [`Model`]).
-    nucleus: Arc<NucleusGraph>,
+    nucleus: Arc<LazyGraph>,
     /// Its plan and run state, once a phrase has needed it.
     bar: Option<(Arc<TypedRunnableModel>, TypedSimpleState)>,
     /// The plain bar graph's plan and run state, if the model has one.
@@ -235,7 +253,9 @@ impl Runner {
         })
     }
 
-    pub(super) fn decode(&mut self, inputs: &DecodeInputs) -> Result<Decoded, ModelError> {
+    /// Refuses inputs the graphs cannot take (lengths, token and rhythm ranges, top-p,
+    /// temperature, knobs that are not numbers).
+    pub(super) fn check(&self, inputs: &DecodeInputs) -> Result<(), ModelError> {
         let n = inputs.bar_uniforms.len();
         if !(1..=MAX_BARS).contains(&n) {
             return err(format!("a phrase has 1–{MAX_BARS} bars, not {n}"));
@@ -292,6 +312,12 @@ impl Runner {
                 return err(format!("{name} is not a number"));
             }
         }
+        Ok(())
+    }
+
+    pub(super) fn decode(&mut self, inputs: &DecodeInputs) -> Result<Decoded, ModelError> {
+        self.check(inputs)?;
+        let n = inputs.bar_uniforms.len();
         let temperature = inputs.temperature.max(MIN_TEMPERATURE);
         let (mode, mode_probs) = match inputs.mode {
             ModeInput::Fixed(mode) => (mode, None),
@@ -467,6 +493,153 @@ impl Runner {
         }
         self.inputs.state = out.pop();
         Ok(tokens)
+    }
+}
+
+/// One row of a batch: a phrase's inputs with its mode already chosen.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BatchRow<'a> {
+    /// The latent.
+    pub z: &'a [f32],
+    /// Energy, 0–1.
+    pub energy: f32,
+    /// Valence, 0–1.
+    pub valence: f32,
+    /// The mode index.
+    pub mode: usize,
+    /// Temperature (already raised to [`MIN_TEMPERATURE`]).
+    pub temperature: f32,
+    /// 9 uniforms per bar.
+    pub bar_uniforms: &'a [[f32; TOKENS_PER_BAR]],
+    /// Locked chord token per bar (empty: none).
+    pub forced_chords: &'a [Option<u16>],
+    /// Rhythm constraints per bar (empty: all free).
+    pub rhythm: &'a [RhythmRow],
+}
+
+/// The batched plain bar graph: one call decodes a bar of [`CANDIDATES`] phrases, each row
+/// exactly what the plain graph gives it alone.
+pub(super) struct BatchRunner {
+    plan: Arc<TypedRunnableModel>,
+    state: TypedSimpleState,
+    meta: ModelMeta,
+}
+
+impl BatchRunner {
+    pub(super) fn new(graph: &LazyGraph, meta: ModelMeta) -> Result<BatchRunner, ModelError> {
+        let plan = graph.get()?;
+        Ok(BatchRunner {
+            state: spawn(&plan, BAR_CANDIDATES_GRAPH_FILE)?,
+            plan,
+            meta,
+        })
+    }
+
+    /// Decodes `bars` bars of every row (exactly [`CANDIDATES`] rows, each with at least
+    /// `bars` rows of uniforms, and locks empty or `bars` long).
+    pub(super) fn decode(
+        &mut self,
+        rows: &[BatchRow; CANDIDATES],
+        bars: usize,
+    ) -> Result<[[[u16; TOKENS_PER_BAR]; MAX_BARS]; CANDIDATES], ModelError> {
+        let file = BAR_CANDIDATES_GRAPH_FILE;
+        let k = CANDIDATES;
+        let (z_dim, hidden) = (self.meta.z_dim, self.meta.hidden);
+        let tensor = |shape: &[usize], values: &[f32]| {
+            Tensor::from_shape(shape, values).map_err(|e| ModelError(format!("{file}: {e}")))
+        };
+        let int = |shape: &[usize], values: &[i64]| {
+            Tensor::from_shape(shape, values).map_err(|e| ModelError(format!("{file}: {e}")))
+        };
+        let mut z = Vec::with_capacity(k * z_dim);
+        for row in rows {
+            if row.z.len() != z_dim {
+                return err(format!(
+                    "z has {} values, the model needs {z_dim}",
+                    row.z.len()
+                ));
+            }
+            z.extend_from_slice(row.z);
+        }
+        let per_row = |f: &dyn Fn(&BatchRow) -> f32| rows.iter().map(f).collect::<Vec<f32>>();
+        let z = TValue::from_const(Arc::new(tensor(&[k, z_dim], &z)?));
+        let energy = TValue::from_const(Arc::new(tensor(&[k], &per_row(&|r| r.energy))?));
+        let valence = TValue::from_const(Arc::new(tensor(&[k], &per_row(&|r| r.valence))?));
+        let temperature = TValue::from_const(Arc::new(tensor(&[k], &per_row(&|r| r.temperature))?));
+        let modes: Vec<i64> = rows.iter().map(|r| r.mode as i64).collect();
+        let mode = TValue::from_const(Arc::new(int(&[k], &modes)?));
+        let mut state = TValue::from_const(Arc::new(tensor(&[k, hidden], &vec![0.0; k * hidden])?));
+        let mut out = [[[0u16; TOKENS_PER_BAR]; MAX_BARS]; CANDIDATES];
+        // Bar by bar: `b` is the graph's bar index as well as the output row.
+        #[allow(clippy::needless_range_loop)]
+        for b in 0..bars.min(MAX_BARS) {
+            let mut uniforms = Vec::with_capacity(k * TOKENS_PER_BAR);
+            let mut forced = Vec::with_capacity(k);
+            let mut rhythm = Vec::with_capacity(k * STEPS_PER_CHORD);
+            for row in rows {
+                let u = row
+                    .bar_uniforms
+                    .get(b)
+                    .ok_or_else(|| ModelError(format!("no uniforms for bar {}", b + 1)))?;
+                uniforms.extend_from_slice(u);
+                forced.push(
+                    row.forced_chords
+                        .get(b)
+                        .copied()
+                        .flatten()
+                        .map_or(-1, i64::from),
+                );
+                let r = row
+                    .rhythm
+                    .get(b)
+                    .copied()
+                    .unwrap_or([rhythm::FREE; STEPS_PER_CHORD]);
+                rhythm.extend(r.iter().map(|v| i64::from(*v)));
+            }
+            let args = tvec![
+                z.clone(),
+                energy.clone(),
+                valence.clone(),
+                mode.clone(),
+                TValue::from_const(Arc::new(int(&[k], &vec![b as i64; k])?)),
+                state,
+                TValue::from_const(Arc::new(tensor(&[k, TOKENS_PER_BAR], &uniforms)?)),
+                temperature.clone(),
+                TValue::from_const(Arc::new(int(&[k], &forced)?)),
+                TValue::from_const(Arc::new(int(&[k, STEPS_PER_CHORD], &rhythm)?)),
+            ];
+            let mut result = run(&mut self.state, &self.plan, args, file)?;
+            let raw = read_slice::<i64>(&result[0], "tokens")?;
+            if raw.len() != k * TOKENS_PER_BAR {
+                return err(format!(
+                    "{file} wrote {} tokens for a bar, expected {}",
+                    raw.len(),
+                    k * TOKENS_PER_BAR
+                ));
+            }
+            for (i, row) in raw.chunks(TOKENS_PER_BAR).enumerate() {
+                for (pos, (slot, &t)) in out[i][b].iter_mut().zip(row).enumerate() {
+                    let vocab = if pos == 0 {
+                        tokens::CHORD_VOCAB
+                    } else {
+                        tokens::MELODY_VOCAB
+                    };
+                    if !(0..vocab as i64).contains(&t) {
+                        return err(format!(
+                            "{file} wrote token {t} at position {pos} of bar {}, outside 0–{}",
+                            b + 1,
+                            vocab - 1
+                        ));
+                    }
+                    *slot = t as u16;
+                }
+            }
+            let Some(next) = result.pop() else {
+                return err(format!("{file} gave no state"));
+            };
+            state = next;
+        }
+        Ok(out)
     }
 }
 

@@ -6,6 +6,8 @@
   and none of the top-p machinery: token for token what the bar graph gives at top_p = 1,
   with fewer ops. Lofi Loom runs it whenever
   top_p is 1, which is the plugin's setting. It has no `top_p` input.
+* `models/lofi_loom_bar_plain_k8.onnx` is the plain bar graph with a batch of 8: one call
+  decodes a bar of 8 phrases (candidates), each row exactly what the plain graph gives it.
 * `models/lofi_loom_mode.onnx` picks the mode from (z, energy, valence).
 
 The bar graph also samples with a top-p nucleus (`top_p`) and can force the rhythm class
@@ -14,7 +16,7 @@ and no int64 arithmetic (see `inverse_cdf`); legacy TorchScript exporter, opset 
 no dynamic axes; the ops are listed when the export runs.
 
     python -m lofi_train.export [--checkpoint work/model.pt]
-    python -m lofi_train.export --from-onnx      # only the plain graph, from the bar graph's
+    python -m lofi_train.export --from-onnx      # only the plain graphs, from the bar graph's
                                                  # own weights (no checkpoint needed)
 """
 
@@ -32,6 +34,9 @@ from .model import Config, LofiVAE, N_MODES
 OPSET = 17
 BAR_FILE = "lofi_loom_bar.onnx"
 BAR_PLAIN_FILE = "lofi_loom_bar_plain.onnx"
+# The plain bar graph for CANDIDATES phrases at once (batch dimension CANDIDATES).
+CANDIDATES = 8
+BAR_CANDIDATES_FILE = "lofi_loom_bar_plain_k8.onnx"
 MODE_FILE = "lofi_loom_mode.onnx"
 
 
@@ -137,12 +142,14 @@ class BarStep(nn.Module):
     table; the n gate's b_hh is the bias of the recurrent product, inside r * (W_hn h + b_hn).
     """
 
-    def __init__(self, weights: dict, plain: bool = False):
+    def __init__(self, weights: dict, plain: bool = False, batch: int = 1):
         """`weights` as made by `folded_weights` (float32 tensors by name); `plain` exports
-        the plain sampler (the graph for top_p = 1)."""
+        the plain sampler (the graph for top_p = 1); `batch` rows decode independently in
+        one call (every input gets it as its first dimension)."""
         super().__init__()
         self.hidden = weights["w_hh"].shape[0]
         self.plain = plain
+        self.batch = batch
         # Buffers become shared initializers: each weight is stored once in the file however
         # often the unrolled steps use it.
         for name, w in weights.items():
@@ -201,6 +208,8 @@ class BarStep(nn.Module):
         return weights
 
     def sample(self, logits, temperature, u, top_p_eff, keep_all):
+        if self.batch > 1:
+            temperature = temperature[:, None]  # [B, 1]: one per row
         if self.plain:
             return plain_inverse_cdf(logits, temperature, u)
         return nucleus_inverse_cdf(logits, temperature, u, top_p_eff, keep_all)
@@ -229,7 +238,10 @@ class BarStep(nn.Module):
         if self.plain:
             keep_all = top_p_eff = None
         uniforms = torch.clamp(uniforms, min=U_MIN)
-        r = rhythm.to(torch.float32)[0][:, None]  # [8, 1]
+        if self.batch == 1:
+            r = rhythm.to(torch.float32)[0][:, None]  # [8, 1]
+        else:
+            r = rhythm.to(torch.float32)[:, :, None]  # [B, 8, 1]: a mask per row
         free = (r < 0) | (r > 2)
         allowed = free | (r == self.classes[None])  # [8, 39]
         melody_bias = self.bme + torch.where(allowed, 0.0, MASKED)  # exactly bme where free
@@ -241,7 +253,9 @@ class BarStep(nn.Module):
         h = self.cell(torch.index_select(self.chord_tok, 0, chord) + base, h)
         out = [chord]
         for k in range(1, V.TOKENS_PER_BAR):
-            logits = h @ self.wme + melody_bias[k - 1:k]
+            # (The product first, then the slice: the order the batch-1 graphs were traced in.)
+            logits = h @ self.wme + (melody_bias[k - 1:k] if self.batch == 1
+                                     else melody_bias[:, k - 1])
             tok = self.sample(logits, temperature, uniforms[:, k:k + 1], top_p_eff, keep_all)
             out.append(tok)
             h = self.cell(torch.index_select(self.melody_tok, 0, tok)
@@ -262,17 +276,18 @@ class ModeStep(nn.Module):
         return inverse_cdf(logits, temperature, uniform), probs
 
 
-def example_inputs(cfg: Config):
-    """Named example inputs of the bar graph (batch 1)."""
+def example_inputs(cfg: Config, batch: int = 1):
+    """Named example inputs of the bar graph (`batch` rows)."""
+    b = batch
     return {
-        "z": torch.zeros(1, cfg.z_dim), "energy": torch.tensor([0.5]),
-        "valence": torch.tensor([0.5]), "mode": torch.tensor([0], dtype=torch.int64),
-        "bar_index": torch.tensor([0], dtype=torch.int64),
-        "state": torch.zeros(1, cfg.hidden), "uniforms": torch.full((1, 9), 0.5),
-        "temperature": torch.tensor([1.0]),
-        "forced_chord": torch.tensor([-1], dtype=torch.int64),
-        "top_p": torch.tensor([1.0]),
-        "rhythm": torch.full((1, V.TOKENS_PER_BAR - 1), -1, dtype=torch.int64),
+        "z": torch.zeros(b, cfg.z_dim), "energy": torch.full((b,), 0.5),
+        "valence": torch.full((b,), 0.5), "mode": torch.zeros(b, dtype=torch.int64),
+        "bar_index": torch.zeros(b, dtype=torch.int64),
+        "state": torch.zeros(b, cfg.hidden), "uniforms": torch.full((b, 9), 0.5),
+        "temperature": torch.ones(b),
+        "forced_chord": torch.full((b,), -1, dtype=torch.int64),
+        "top_p": torch.ones(b),
+        "rhythm": torch.full((b, V.TOKENS_PER_BAR - 1), -1, dtype=torch.int64),
     }
 
 
@@ -284,12 +299,12 @@ def load_model(path: Path) -> LofiVAE:
     return model
 
 
-def export_bar(weights: dict, path: Path, plain: bool):
+def export_bar(weights: dict, path: Path, plain: bool, batch: int = 1):
     """Writes a bar graph (the nucleus sampler, or the plain one) with `weights`."""
-    bar = BarStep(weights, plain=plain).eval()
+    bar = BarStep(weights, plain=plain, batch=batch).eval()
     z_dim = weights["wcond"].shape[0] - 2 - N_MODES
     hidden = weights["w_hh"].shape[0]
-    ex = example_inputs(Config(z_dim=z_dim, hidden=hidden))
+    ex = example_inputs(Config(z_dim=z_dim, hidden=hidden), batch)
     torch.onnx.export(bar, tuple(ex.values()), str(path), input_names=list(ex),
                       output_names=["tokens", "state_out"], opset_version=OPSET,
                       dynamo=False, do_constant_folding=True)
@@ -303,6 +318,7 @@ def export(model: LofiVAE, out_dir: Path):
     bar_path = out_dir / BAR_FILE
     export_bar(weights, bar_path, plain=False)
     export_bar(weights, out_dir / BAR_PLAIN_FILE, plain=True)
+    export_bar(weights, out_dir / BAR_CANDIDATES_FILE, plain=True, batch=CANDIDATES)
     mode = ModeStep(model).eval()
     mex = (ex["z"], ex["energy"], ex["valence"], ex["temperature"], torch.full((1, 1), 0.5))
     mode_path = out_dir / MODE_FILE
@@ -310,7 +326,7 @@ def export(model: LofiVAE, out_dir: Path):
                       input_names=["z", "energy", "valence", "temperature", "uniform"],
                       output_names=["mode", "mode_probs"], opset_version=OPSET,
                       dynamo=False, do_constant_folding=True)
-    return bar_path, out_dir / BAR_PLAIN_FILE, mode_path
+    return bar_path, out_dir / BAR_PLAIN_FILE, out_dir / BAR_CANDIDATES_FILE, mode_path
 
 
 class OrtDecoder:
@@ -460,6 +476,49 @@ def check_plain(models_dir: Path, trials: int = 200) -> int:
     return differ
 
 
+def check_batch(models_dir: Path, trials: int = 100) -> int:
+    """Phrases of the batched plain graph vs the plain graph row by row in onnxruntime, with
+    random inputs that differ per row (z, knobs, mode, temperature, uniforms, rhythms, forced
+    chords). Returns the number of tokens that differ (of trials * 8 rows * 72): 0 expected,
+    each row being the same arithmetic."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    one = ort.InferenceSession(str(models_dir / BAR_PLAIN_FILE), so,
+                               providers=["CPUExecutionProvider"])
+    many = ort.InferenceSession(str(models_dir / BAR_CANDIDATES_FILE), so,
+                                providers=["CPUExecutionProvider"])
+    k = CANDIDATES
+    z_dim, hidden = one.get_inputs()[0].shape[1], one.get_inputs()[5].shape[1]
+    rng = np.random.default_rng(3)
+    differ = 0
+    for trial in range(trials):
+        rows = {
+            "z": rng.standard_normal((k, z_dim)).astype(np.float32),
+            "energy": rng.random(k).astype(np.float32),
+            "valence": rng.random(k).astype(np.float32),
+            "mode": rng.integers(0, N_MODES, k).astype(np.int64),
+            "temperature": (0.3 + rng.random(k)).astype(np.float32),
+            "forced_chord": np.where(rng.random(k) < 0.3, rng.integers(0, V.CHORD_VOCAB, k),
+                                     -1).astype(np.int64),
+            "rhythm": (rng.integers(-1, 3, (k, 8)) if trial % 2
+                       else np.full((k, 8), -1)).astype(np.int64),
+        }
+        states = [np.zeros((1, hidden), np.float32) for _ in range(k)]
+        state = np.zeros((k, hidden), np.float32)
+        for b in range(V.MAX_BARS):
+            feed = dict(rows, bar_index=np.full(k, b, np.int64), state=state,
+                        uniforms=rng.random((k, 9)).astype(np.float32))
+            tokens, state = many.run(None, feed)
+            for i in range(k):
+                row = {name: x[i:i + 1] for name, x in feed.items()}
+                row["state"] = states[i]
+                t, states[i] = one.run(None, row)
+                differ += int((t[0] != tokens[i]).sum())
+    return differ
+
+
 def same_graph(a: Path, b: Path) -> bool:
     """Whether two ONNX files hold the same nodes and initializers (names, ops, attributes,
     values), whatever the producer's metadata."""
@@ -489,9 +548,12 @@ def plain_from_onnx(out: Path):
         assert same_graph(again, out / BAR_FILE), "the weights read back do not re-export the bar graph"
     print(f"{BAR_FILE}: its weights read back re-export it node for node and value for value")
     export_bar(weights, out / BAR_PLAIN_FILE, plain=True)
-    describe([out / BAR_FILE, out / BAR_PLAIN_FILE])
+    export_bar(weights, out / BAR_CANDIDATES_FILE, plain=True, batch=CANDIDATES)
+    describe([out / BAR_FILE, out / BAR_PLAIN_FILE, out / BAR_CANDIDATES_FILE])
     print("tokens where the plain and the nucleus graph differ at top_p = 1 (of 14400):",
           check_plain(out))
+    print("tokens where a row of the batched graph and the plain graph differ (of 57600):",
+          check_batch(out))
 
 
 def main():
@@ -517,11 +579,14 @@ def main():
     print("tokens where PyTorch and onnxruntime sampling disagree (of 1440):", check_against_torch(model, args.out))
     print("tokens where the plain and the nucleus graph differ at top_p = 1 (of 14400):",
           check_plain(args.out))
+    print("tokens where a row of the batched graph and the plain graph differ (of 57600):",
+          check_batch(args.out))
     meta = {
         "z_dim": model.cfg.z_dim, "hidden": model.cfg.hidden,
         "chord_vocab": V.CHORD_VOCAB, "melody_vocab": V.MELODY_VOCAB,
         "tokens_per_bar": V.TOKENS_PER_BAR, "max_bars": V.MAX_BARS, "opset": OPSET,
-        "bar_graph": BAR_FILE, "bar_plain_graph": BAR_PLAIN_FILE, "mode_graph": MODE_FILE,
+        "bar_graph": BAR_FILE, "bar_plain_graph": BAR_PLAIN_FILE,
+        "bar_candidates_graph": BAR_CANDIDATES_FILE, "candidates": CANDIDATES, "mode_graph": MODE_FILE,
         "descriptor_table": "lofi_loom_descriptors.json",
     }
     (args.out / "lofi_loom_model.json").write_text(json.dumps(meta, indent=1) + "\n")
