@@ -9,6 +9,11 @@
 //! * an 8-bar phrase: draws → mode graph → 8 bar calls → tokens → progression → rendered into
 //!   a pooled phrase, as the worker does it (top-p 1: the plain graph);
 //! * the same tokens with the nucleus graph, as every phrase ran before the plain graph;
+//! * the 8 candidates of a phrase (one batched call per bar), scored, the closest chosen;
+//! * controllability over a 5 × 5 grid of Energy and Valence × 40 seeds, with the seed's own
+//!   phrase (one candidate) and with the closest of 8: Spearman ρ of each knob against its
+//!   measured descriptor, the mean |knob − descriptor|, the cross-talk, and the distinct
+//!   progressions among 100 seeds;
 //! * the same loop in onnxruntime (Python, one thread) on the same ONNX files, for each bar
 //!   graph, when `models/train/.venv/bin/python` with onnxruntime exists; then the ratios.
 
@@ -16,8 +21,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lofi_loom::decoder::{
-    DecodeInputs, Draws, GenerateParams, Generator, ModeInput, Model, BAR_GRAPH_FILE,
-    BAR_PLAIN_GRAPH_FILE,
+    DecodeInputs, Draws, GenerateParams, Generator, ModeInput, Model, BAR_CANDIDATES_GRAPH_FILE,
+    BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, CANDIDATES,
 };
 use lofi_loom::music::phrase::Phrase;
 use lofi_loom::music::progression::{Chord, Mode, Quality, MAX_BARS};
@@ -206,6 +211,39 @@ fn main() {
     let bar_and_mode = time_decode(&mut g, 1, None);
     let eight = time_decode(&mut g, MAX_BARS, None);
     let bar_call_nucleus = time_decode(&mut g_nucleus, 1, Some(Mode::Ionian));
+    // The batched graph: 8 phrases' tokens per run (the mode graph once per phrase).
+    let time_batch = |g: &mut Generator, bars: usize, mode: Option<Mode>| -> Stats {
+        let times: Vec<Duration> = (0..RUNS as u64 + 20)
+            .map(|run| {
+                let draws: Vec<Draws> = (0..CANDIDATES as u64)
+                    .map(|i| Draws::new(run * 100 + i, bars, z_dim))
+                    .collect();
+                let inputs: Vec<DecodeInputs> = draws
+                    .iter()
+                    .map(|d| DecodeInputs {
+                        z: &d.z,
+                        energy: 0.5,
+                        valence: 0.5,
+                        temperature: 1.0,
+                        mode: mode.map_or(ModeInput::Sample(d.mode_uniform), ModeInput::Fixed),
+                        bar_uniforms: &d.bar_uniforms[..bars],
+                        forced_chords: &[],
+                        top_p: 1.0,
+                        rhythm: &[],
+                    })
+                    .collect();
+                let start = Instant::now();
+                let out = g.decode_batch_with(black_box(&inputs));
+                let elapsed = start.elapsed();
+                black_box(out.ok());
+                elapsed
+            })
+            .skip(20)
+            .collect();
+        Stats::of(times)
+    };
+    let bar_call_k8 = time_batch(&mut g, 1, Some(Mode::Ionian));
+    let eight_k8 = time_batch(&mut g, MAX_BARS, None);
     let eight_nucleus = time_decode(&mut g_nucleus, MAX_BARS, None);
 
     // The worker's job: seed + knobs → progression → rendered phrase.
@@ -279,6 +317,27 @@ fn main() {
         .collect();
     let forced = Stats::of(times);
 
+    // Candidates: 8 phrases, scored, the closest chosen (rendering it as above).
+    let times: Vec<Duration> = (0..RUNS as u64 + 20)
+        .map(|seed| {
+            let params = GenerateParams {
+                seed,
+                bars: 8,
+                ..GenerateParams::default()
+            };
+            let start = Instant::now();
+            if let Ok(c) = g.candidates(black_box(&params)) {
+                render_into(&c.chosen().progression, None, &settings, &mut phrase);
+            }
+            let elapsed = start.elapsed();
+            black_box(phrase.notes().len());
+            elapsed
+        })
+        .skip(20)
+        .collect();
+    let candidates = Stats::of(times);
+    let control = controllability(&mut g);
+
     let row = |label: &str, s: Stats, target: &str| {
         println!(
             "{label:<44} median {:>8.1} µs   min {:>8.1} µs   {target}",
@@ -309,6 +368,12 @@ fn main() {
     );
     row("8 bars, tokens (mode graph + 8 bar calls)", eight, "");
     row("8 bars, tokens, nucleus graph", eight_nucleus, "");
+    row(
+        "batched graph, one call (8 phrases, 1 bar)",
+        bar_call_k8,
+        "",
+    );
+    row("8 phrases × 8 bars, tokens (batched)", eight_k8, "");
     println!(
         "{:<44} median {:>8.2}×",
         "plain / nucleus, 8 bars tokens",
@@ -324,9 +389,41 @@ fn main() {
     );
 
     row("8-bar phrase over forced chords (Follow)", forced, "");
+    row(
+        "8 candidates, scored, closest rendered",
+        candidates,
+        &format!(
+            "target ≤ 2000 µs: {}",
+            verdict(candidates.median <= Duration::from_millis(2))
+        ),
+    );
+    println!();
+    println!("controllability, 5 × 5 knob grid × 40 seeds, 8 bars (descriptors measured in Rust):");
+    println!(
+        "  {:<28} {:>9} {:>9} {:>12} {:>12} {:>11} {:>9}",
+        "", "ρ energy", "ρ valence", "|E − knob|", "|V − knob|", "cross-talk", "distinct"
+    );
+    for (label, c) in [
+        ("seed's own phrase (K = 1)", control.0),
+        ("closest of 8 (K = 8)", control.1),
+    ] {
+        println!(
+            "  {label:<28} {:>9.3} {:>9.3} {:>12.3} {:>12.3} {:>11.3} {:>6}/100",
+            c.rho_energy,
+            c.rho_valence,
+            c.mean_abs_energy,
+            c.mean_abs_valence,
+            c.cross_talk,
+            c.distinct
+        );
+    }
+    println!(
+        "  targets (K = 8): ρ ≥ 0.97 each, mean |knob − descriptor| ≤ 0.08, |cross-talk| ≤ 0.1, distinct ≥ 90"
+    );
 
     for (file, bar_call, eight) in [
         (BAR_PLAIN_GRAPH_FILE, bar_call, eight),
+        (BAR_CANDIDATES_GRAPH_FILE, bar_call_k8, eight_k8),
         (BAR_GRAPH_FILE, bar_call_nucleus, eight_nucleus),
     ] {
         match onnxruntime_figures(root, file) {
@@ -356,4 +453,110 @@ fn main() {
             Err(why) => println!("onnxruntime comparison skipped: {why}"),
         }
     }
+}
+
+/// Controllability figures of one way of choosing a phrase.
+#[derive(Clone, Copy)]
+struct Control {
+    /// Spearman ρ of the Energy knob against the measured energy.
+    rho_energy: f64,
+    /// The same for Valence.
+    rho_valence: f64,
+    /// Mean |energy − Energy knob|.
+    mean_abs_energy: f64,
+    /// Mean |valence − Valence knob|.
+    mean_abs_valence: f64,
+    /// The larger |ρ| of a knob against the other knob's descriptor.
+    cross_talk: f64,
+    /// Distinct progressions (chords and melody) among 100 seeds at the default knobs.
+    distinct: usize,
+}
+
+/// Ranks with ties averaged (1-based).
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && x[order[j + 1]] == x[order[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            r[k] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's ρ: Pearson's correlation of the ranks.
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = ra.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+/// The controllability figures of the seed's own phrase and of the closest candidate.
+fn controllability(g: &mut Generator) -> (Control, Control) {
+    let grid = [0.1f32, 0.3, 0.5, 0.7, 0.9];
+    let mut rows: [Vec<(f64, f64, f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    for &energy in &grid {
+        for &valence in &grid {
+            for seed in 0..40u64 {
+                let params = GenerateParams {
+                    seed: 10_000 + seed,
+                    bars: 8,
+                    energy,
+                    valence,
+                    ..GenerateParams::default()
+                };
+                let c = g.candidates(&params).unwrap_or_else(|e| exit_with(e));
+                for (k, cand) in [&c.list[0], c.chosen()].into_iter().enumerate() {
+                    rows[k].push((
+                        f64::from(energy),
+                        f64::from(valence),
+                        cand.energy,
+                        cand.valence,
+                    ));
+                }
+            }
+        }
+    }
+    let mut distinct = [
+        std::collections::HashSet::new(),
+        std::collections::HashSet::new(),
+    ];
+    for seed in 0..100u64 {
+        let params = GenerateParams {
+            seed: 20_000 + seed,
+            bars: 8,
+            ..GenerateParams::default()
+        };
+        let c = g.candidates(&params).unwrap_or_else(|e| exit_with(e));
+        for (k, cand) in [&c.list[0], c.chosen()].into_iter().enumerate() {
+            distinct[k].insert(format!("{:?}", cand.generated.decoded.tokens()));
+        }
+    }
+    let figures = |k: usize| {
+        let r = &rows[k];
+        let col = |f: fn(&(f64, f64, f64, f64)) -> f64| r.iter().map(f).collect::<Vec<f64>>();
+        let (ke, kv, de, dv) = (col(|x| x.0), col(|x| x.1), col(|x| x.2), col(|x| x.3));
+        let n = r.len() as f64;
+        Control {
+            rho_energy: spearman(&ke, &de),
+            rho_valence: spearman(&kv, &dv),
+            mean_abs_energy: r.iter().map(|x| (x.2 - x.0).abs()).sum::<f64>() / n,
+            mean_abs_valence: r.iter().map(|x| (x.3 - x.1).abs()).sum::<f64>() / n,
+            cross_talk: spearman(&ke, &dv).abs().max(spearman(&kv, &de).abs()),
+            distinct: distinct[k].len(),
+        }
+    };
+    (figures(0), figures(1))
 }

@@ -143,6 +143,14 @@ pub enum EditorToWorker {
         /// Current parameter values.
         knobs: Knobs,
     },
+    /// Play an alternative (a candidate not chosen, `Views::alternatives`) next: its seed
+    /// writes it at `knobs`; it swaps in as any new phrase does and becomes a history entry.
+    UseAlternative {
+        /// The alternative's seed.
+        seed: u64,
+        /// Current parameter values.
+        knobs: Knobs,
+    },
 }
 
 /// The audio thread's ends of the queues. Real-time safe: pushing and popping never allocate.

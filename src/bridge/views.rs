@@ -207,6 +207,9 @@ pub struct Views {
     /// The note events the host received, for "Last N bars" exports (audio thread writes,
     /// editor reads; see [`Recorder`]).
     performance: Recorder,
+    /// The candidates not chosen for the latest new seed, closest to the knobs first
+    /// (worker writes, editor reads; `id` is 0: they are not playing).
+    alternatives: Mutex<Arc<Vec<PhraseView>>>,
 }
 
 impl Views {
@@ -217,6 +220,16 @@ impl Views {
         views.tempo_bpm.store(f64::NAN, Ordering::Relaxed);
         views.store_listening(&ListenView::default());
         Arc::new(views)
+    }
+
+    /// Replaces the alternatives (worker).
+    pub fn store_alternatives(&self, alternatives: Vec<PhraseView>) {
+        *lock(&self.alternatives) = Arc::new(alternatives);
+    }
+
+    /// The alternatives to the phrase written for the latest new seed (editor).
+    pub fn alternatives(&self) -> Arc<Vec<PhraseView>> {
+        lock(&self.alternatives).clone()
     }
 
     /// The performance recorder (the ring is made at activation).

@@ -409,7 +409,8 @@ impl LofiLoom {
         session.update(|s| s.seed = fresh_seed());
         // With what Follow holds (a captured progression restored with the session).
         let knobs = self.engine.follow().knobs(self.params.knobs());
-        let request = Request::new(RequestKind::Vary, knobs);
+        // A new seed: the candidate of it that lands closest to the knobs plays.
+        let request = Request::new(RequestKind::NewSeed, knobs);
         // The queue is empty at activation; if not, the next knob move asks again.
         if audio.request(request).is_err() {
             return;

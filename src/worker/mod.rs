@@ -24,7 +24,7 @@ use crate::music::phrase::Phrase;
 use crate::music::progression::MAX_BARS;
 use crate::session::{HistoryEntry, Session, SessionCell};
 use compose::{render_phrase, with_overrides, write_groove, write_progression};
-use source::{next_seed, LoadedProgression, PhraseSource, SourceFactory};
+use source::{next_seed, Alternative, LoadedProgression, PhraseSource, SourceFactory};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -67,6 +67,25 @@ pub fn publish_view(views: &Views, session: &Session, knobs: &Knobs, phrase: &mu
     });
 }
 
+/// The editor's views of the candidates not chosen: each rendered as played with `knobs`
+/// (overrides applied, no drums), for its cards.
+fn alternative_views(alternatives: &[Alternative], knobs: &Knobs) -> Vec<PhraseView> {
+    alternatives
+        .iter()
+        .map(|a| {
+            let mut phrase = Phrase::new(MAX_BARS as u32);
+            render_phrase(&a.progression, None, knobs, a.seed, &mut phrase);
+            PhraseView {
+                id: 0,
+                seed: a.seed,
+                progression: with_overrides(a.progression.clone(), knobs),
+                knobs: *knobs,
+                phrase,
+            }
+        })
+        .collect()
+}
+
 /// Handle to the worker thread; dropping it stops and joins the thread.
 pub struct Worker {
     /// Set to ask the thread to finish.
@@ -98,6 +117,7 @@ impl Worker {
                 .map(|_| Box::new(Phrase::new(MAX_BARS as u32)))
                 .collect(),
             waiting: None,
+            fresh_entry: false,
             outbox: None,
             shutdown: shutdown.clone(),
         };
@@ -147,6 +167,8 @@ struct WorkerState {
     /// A request not yet served (merged with newer ones while it waits), and the serial of
     /// the newest audio-thread request merged into it (0: none, e.g. an editor command).
     waiting: Option<(Request, u64)>,
+    /// The next phrase written is a new history entry (an alternative was picked).
+    fresh_entry: bool,
     /// An answer the audio queue had no room for yet.
     outbox: Option<WorkerToAudio>,
     /// Set when the plugin is dropped.
@@ -192,6 +214,16 @@ impl WorkerState {
             } => {
                 self.session.update(|s| s.restore_history(index, &entry));
                 self.wait_for(Request::new(RequestKind::Perform, knobs), 0);
+            }
+            EditorToWorker::UseAlternative { seed, knobs } => {
+                self.session.update(|s| {
+                    s.seed = seed;
+                    if !(knobs.lock_drums && s.groove.is_some()) {
+                        s.groove_seed = None;
+                    }
+                });
+                self.fresh_entry = true;
+                self.wait_for(Request::new(RequestKind::Vary, knobs), 0);
             }
             EditorToWorker::UseModel { dir, knobs } => {
                 self.session.update(|s| {
@@ -271,10 +303,29 @@ impl WorkerState {
         };
         let started = std::time::Instant::now();
         let knobs = &request.knobs;
+        // A picked alternative is a new history entry, not a variation of the newest one.
+        let fresh_entry = std::mem::take(&mut self.fresh_entry);
         let mut session = self.session.get();
         let keep_groove = knobs.lock_drums && session.groove.is_some();
         if request.kind == RequestKind::NewSeed {
             session.seed = next_seed(session.seed);
+            // The candidate of the new seed that lands closest to the knobs plays; its own
+            // seed becomes the phrase's, so knob moves vary it as they vary any phrase.
+            match self
+                .source
+                .choose(knobs, session.seed, session.progression.as_ref())
+            {
+                Ok(Some(choice)) => {
+                    session.seed = choice.seed;
+                    self.views
+                        .store_alternatives(alternative_views(&choice.alternatives, knobs));
+                }
+                Ok(None) => self.views.store_alternatives(Vec::new()),
+                Err(message) => {
+                    tracing::warn!("Lofi Loom could not weigh candidates: {message}");
+                    self.views.store_alternatives(Vec::new());
+                }
+            }
             if !keep_groove {
                 session.groove_seed = None;
             }
@@ -321,7 +372,7 @@ impl WorkerState {
                     s.set_captured(captured);
                 }
                 if let Some(entry) = written {
-                    if request.kind == RequestKind::Vary && !request.new_groove {
+                    if request.kind == RequestKind::Vary && !request.new_groove && !fresh_entry {
                         s.refine_history(entry);
                     } else {
                         s.push_history(entry);
@@ -704,5 +755,99 @@ mod tests {
         // Each of the three is in the history, with its groove.
         let grooves: Vec<_> = third.history.iter().map(|e| e.groove.clone()).collect();
         assert_eq!(grooves, [first.groove, second.groove, third.groove.clone()]);
+    }
+
+    /// The plugin's source: the embedded model.
+    fn neural() -> SourceFactory {
+        Box::new(|dir| {
+            crate::worker::neural::NeuralSource::load(dir)
+                .map(|s| Box::new(s) as Box<dyn PhraseSource>)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    #[test]
+    fn a_new_seed_plays_its_closest_candidate_and_keeps_the_others() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let views = Views::new();
+        let (_worker, mut ends) =
+            Worker::spawn(cell.clone(), Arc::default(), views.clone(), neural()).unwrap();
+        let knobs = Knobs {
+            energy: 0.85,
+            valence: 0.2,
+            ..Knobs::default()
+        };
+        ends.request(Request::new(RequestKind::NewSeed, knobs))
+            .unwrap();
+        let p = wait_for_phrase(&mut ends);
+        ends.retire(p);
+        // What the decoder's candidates choose for the next seed, written here alone.
+        let model = crate::decoder::Model::embedded().unwrap();
+        let mut g = crate::decoder::Generator::new(&model).unwrap();
+        let params = crate::decoder::GenerateParams::from_knobs(&knobs, next_seed(7));
+        let want = g.candidates(&params).unwrap();
+        let s = cell.get();
+        assert_eq!(s.seed, want.chosen().seed);
+        assert_eq!(s.progression.as_ref(), Some(&want.chosen().progression));
+        let alternatives = views.alternatives();
+        let seeds: Vec<u64> = alternatives.iter().map(|v| v.seed).collect();
+        let runners: Vec<u64> = want.runners_up().iter().map(|c| c.seed).collect();
+        assert_eq!(seeds, runners);
+        assert_eq!(alternatives.len(), crate::decoder::CANDIDATES - 1);
+        assert!(alternatives.iter().all(|v| !v.phrase.notes().is_empty()));
+    }
+
+    #[test]
+    fn a_picked_alternative_plays_next_and_history_restores_it_exactly() {
+        let cell = SessionCell::default();
+        cell.restore(session());
+        let views = Views::new();
+        let (_worker, mut ends) =
+            Worker::spawn(cell.clone(), Arc::default(), views.clone(), neural()).unwrap();
+        let knobs = Knobs::default();
+        ends.request(Request::new(RequestKind::NewSeed, knobs))
+            .unwrap();
+        let first = wait_for_phrase(&mut ends);
+        ends.retire(first);
+        let chosen = cell.get();
+        let pick = views.alternatives()[2].clone();
+        assert_ne!(pick.seed, chosen.seed);
+        views.send(EditorToWorker::UseAlternative {
+            seed: pick.seed,
+            knobs,
+        });
+        let picked = wait_for_phrase(&mut ends);
+        let s = cell.get();
+        assert_eq!(s.seed, pick.seed);
+        assert_eq!(s.progression.as_ref(), Some(&pick.progression));
+        // The phrase sent to the audio thread is that alternative, as its card showed it.
+        let mut shown = pick.phrase.clone();
+        render_phrase(
+            &pick.progression,
+            s.groove.as_ref(),
+            &knobs,
+            pick.seed,
+            &mut shown,
+        );
+        shown.set_id(picked.id());
+        assert_eq!(*picked, shown);
+        ends.retire(picked);
+        // A new history entry, after the chosen phrase's.
+        let seeds: Vec<u64> = s.history.iter().map(|e| e.seed).collect();
+        assert_eq!(&seeds[seeds.len() - 2..], [chosen.seed, pick.seed]);
+        // Back to the chosen phrase and forward to the picked one: each exactly.
+        let len = s.history.len();
+        for (index, want) in [(len - 2, &chosen), (len - 1, &s)] {
+            views.send(EditorToWorker::Restore {
+                index,
+                entry: s.history[index].clone(),
+                knobs,
+            });
+            let p = wait_for_phrase(&mut ends);
+            let now = cell.get();
+            assert_eq!((now.seed, &now.progression), (want.seed, &want.progression));
+            ends.retire(p);
+        }
     }
 }

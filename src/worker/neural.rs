@@ -2,7 +2,7 @@
 //! locks into [`GenerateParams`] for the tract decoder. The decoder itself knows nothing of
 //! the worker.
 
-use super::source::PhraseSource;
+use super::source::{Alternative, Choice, PhraseSource};
 use crate::decoder::{GenerateParams, Generator, Model, ModelError};
 use crate::music::knobs::Knobs;
 use crate::music::progression::Progression;
@@ -70,21 +70,50 @@ impl PhraseSource for NeuralSource {
         seed: u64,
         playing: Option<&Progression>,
     ) -> Result<Option<Progression>, String> {
-        let mut params = GenerateParams::from_knobs(knobs, seed);
-        // The Lock switches keep what plays now (bars beyond it stay free).
-        if let Some(playing) = playing {
-            if knobs.lock_chords {
-                params = params.lock_chords_of(playing);
-            }
-            if knobs.lock_rhythm {
-                params = params.lock_rhythm_of(playing);
-            }
-        }
-        // Chords heard from the musician are kept the way Lock chords keeps the playing ones.
-        params = params.lock_heard_chords(&knobs.heard_chords);
         self.generator
-            .generate(&params)
+            .generate(&params(knobs, seed, playing))
             .map(Some)
             .map_err(|e| e.to_string())
     }
+
+    fn choose(
+        &mut self,
+        knobs: &Knobs,
+        seed: u64,
+        playing: Option<&Progression>,
+    ) -> Result<Option<Choice>, String> {
+        let candidates = self
+            .generator
+            .candidates(&params(knobs, seed, playing))
+            .map_err(|e| e.to_string())?;
+        Ok(Some(Choice {
+            seed: candidates.chosen().seed,
+            alternatives: candidates
+                .runners_up()
+                .into_iter()
+                .map(|c| Alternative {
+                    seed: c.seed,
+                    progression: c.progression.clone(),
+                    energy: c.energy,
+                    valence: c.valence,
+                })
+                .collect(),
+        }))
+    }
+}
+
+/// What the decoder is asked for `knobs` and `seed`: the Lock switches keep what plays now
+/// (bars beyond it stay free), and chords heard from the musician are kept the way Lock
+/// chords keeps the playing ones.
+fn params(knobs: &Knobs, seed: u64, playing: Option<&Progression>) -> GenerateParams {
+    let mut params = GenerateParams::from_knobs(knobs, seed);
+    if let Some(playing) = playing {
+        if knobs.lock_chords {
+            params = params.lock_chords_of(playing);
+        }
+        if knobs.lock_rhythm {
+            params = params.lock_rhythm_of(playing);
+        }
+    }
+    params.lock_heard_chords(&knobs.heard_chords)
 }

@@ -26,6 +26,41 @@ pub trait PhraseSource: Send {
         seed: u64,
         playing: Option<&Progression>,
     ) -> Result<Option<Progression>, String>;
+
+    /// For a new seed: the seed of the phrase to play instead, chosen among candidates for
+    /// landing closest to the knobs, and the others (None: this source has no candidates,
+    /// play `seed`). [`PhraseSource::progression`] with the chosen seed writes the chosen
+    /// phrase.
+    fn choose(
+        &mut self,
+        _knobs: &Knobs,
+        _seed: u64,
+        _playing: Option<&Progression>,
+    ) -> Result<Option<Choice>, String> {
+        Ok(None)
+    }
+}
+
+/// What [`PhraseSource::choose`] chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// The seed to play.
+    pub seed: u64,
+    /// The other candidates, closest first.
+    pub alternatives: Vec<Alternative>,
+}
+
+/// A candidate not chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alternative {
+    /// Its seed: [`PhraseSource::progression`] with it writes this phrase.
+    pub seed: u64,
+    /// The phrase.
+    pub progression: Progression,
+    /// Its measured energy, 0–1.
+    pub energy: f64,
+    /// Its measured valence, 0–1.
+    pub valence: f64,
 }
 
 /// Plays the progression already playing (loaded from a file or a saved project).

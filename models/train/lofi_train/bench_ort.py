@@ -5,7 +5,8 @@ The same loop as the onnxruntime part of `benches/decoder.rs`: load both session
 5), then one bar call (a 1-bar phrase, mode fixed) and an 8-bar phrase (mode graph + 8 bar
 calls), fresh random inputs each time, 20 warm-up runs. `top_p` is 1.0 and `rhythm` all -1
 (`--top-p` changes the former; `--bar-file lofi_loom_bar_plain.onnx` times the plain graph,
-which has no `top_p`). Prints one line:
+which has no `top_p`; `--bar-file lofi_loom_bar_plain_k8.onnx` decodes 8 phrases per call,
+with the mode graph run once per phrase). Prints one line:
 `load_ms bar_median_us bar_min_us phrase_median_us phrase_min_us`.
 """
 
@@ -38,30 +39,33 @@ def main():
         loads.append(time.perf_counter() - t)
     hidden = bar.get_inputs()[5].shape[1]
     zdim = bar.get_inputs()[0].shape[1]
+    batch = bar.get_inputs()[0].shape[0]
     rng = np.random.default_rng(0)
     takes_top_p = any(x.name == "top_p" for x in bar.get_inputs())
 
     def f(x):
-        return np.array([x], np.float32)
+        return np.full(batch, x, np.float32)
 
     def i(x):
-        return np.array([x], np.int64)
+        return np.full(batch, x, np.int64)
 
-    rhythm = np.full((1, 8), -1, np.int64)
+    rhythm = np.full((batch, 8), -1, np.int64)
 
     def phrase(n_bars, sample_mode):
-        z = rng.standard_normal((1, zdim)).astype(np.float32)
+        z = rng.standard_normal((batch, zdim)).astype(np.float32)
         e, v, t = f(0.5), f(0.5), f(1.0)
-        m = 0
+        m = np.zeros(batch, np.int64)
         if sample_mode:
-            out = mode.run(None, {"z": z, "energy": e, "valence": v, "temperature": t,
-                                  "uniform": rng.random((1, 1), dtype=np.float32)})
-            m = int(out[0][0])
-        state = np.zeros((1, hidden), np.float32)
+            for row in range(batch):
+                out = mode.run(None, {"z": z[row:row + 1], "energy": e[:1], "valence": v[:1],
+                                      "temperature": t[:1],
+                                      "uniform": rng.random((1, 1), dtype=np.float32)})
+                m[row] = int(out[0][0])
+        state = np.zeros((batch, hidden), np.float32)
         toks = []
         for b in range(n_bars):
-            feed = {"z": z, "energy": e, "valence": v, "mode": i(m), "bar_index": i(b),
-                    "state": state, "uniforms": rng.random((1, 9), dtype=np.float32),
+            feed = {"z": z, "energy": e, "valence": v, "mode": m, "bar_index": i(b),
+                    "state": state, "uniforms": rng.random((batch, 9), dtype=np.float32),
                     "temperature": t, "forced_chord": i(-1), "rhythm": rhythm}
             if takes_top_p:
                 feed["top_p"] = f(args.top_p)
