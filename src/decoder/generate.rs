@@ -296,6 +296,17 @@ impl Generator {
         }
     }
 
+    /// Loads the batched bar graph (the embedded model loads it on first use) and spawns its
+    /// run state; nothing to do for a model without it.
+    pub fn prepare_candidates(&mut self) -> Result<(), ModelError> {
+        if self.batch.is_none() {
+            if let Some(graph) = self.candidates_graph.as_ref() {
+                self.batch = Some(BatchRunner::new(graph, self.runner.meta)?);
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the model has the batched bar graph.
     pub(super) fn has_batch_graph(&self) -> bool {
         self.candidates_graph.is_some()
@@ -321,12 +332,7 @@ impl Generator {
         if let Some(key) = params.key.filter(|k| *k > 11) {
             return err(format!("key {key} is outside 0–11"));
         }
-        if self.batch.is_none() {
-            let Some(graph) = self.candidates_graph.as_ref() else {
-                return err("the model has no batched bar graph".to_string());
-            };
-            self.batch = Some(BatchRunner::new(graph, self.runner.meta)?);
-        }
+        self.prepare_candidates()?;
         let bars = params.bars as usize;
         let z_dim = self.runner.meta.z_dim;
         let locks = Locks::of(params);
@@ -369,7 +375,7 @@ impl Generator {
         let mut done: Vec<Option<Generated>> = vec![None; CANDIDATES];
         let mut redraws = [0usize; CANDIDATES];
         let Some(batch) = self.batch.as_mut() else {
-            return err("the batched bar graph is not ready".to_string());
+            return err("the model has no batched bar graph".to_string());
         };
         while done.iter().any(Option::is_none) {
             let rows: [BatchRow; CANDIDATES] = std::array::from_fn(|i| BatchRow {
@@ -429,12 +435,7 @@ impl Generator {
         if inputs.iter().any(|i| i.top_p < 1.0) {
             return err("the batched bar graph samples at top-p 1 only".to_string());
         }
-        if self.batch.is_none() {
-            let Some(graph) = self.candidates_graph.as_ref() else {
-                return err("the model has no batched bar graph".to_string());
-            };
-            self.batch = Some(BatchRunner::new(graph, self.runner.meta)?);
-        }
+        self.prepare_candidates()?;
         let bars = inputs
             .iter()
             .map(|i| i.bar_uniforms.len())
@@ -463,7 +464,7 @@ impl Generator {
             uniforms.push(rows);
         }
         let Some(batch) = self.batch.as_mut() else {
-            return err("the batched bar graph is not ready".to_string());
+            return err("the model has no batched bar graph".to_string());
         };
         // Rows beyond the inputs repeat the first.
         let rows: [BatchRow; CANDIDATES] = std::array::from_fn(|r| {

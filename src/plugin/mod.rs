@@ -409,8 +409,10 @@ impl LofiLoom {
         session.update(|s| s.seed = fresh_seed());
         // With what Follow holds (a captured progression restored with the session).
         let knobs = self.engine.follow().knobs(self.params.knobs());
-        // A new seed: the candidate of it that lands closest to the knobs plays.
-        let request = Request::new(RequestKind::NewSeed, knobs);
+        // The fresh seed's own phrase: weighing candidates would load the batched bar graph
+        // now and double the first activation (the worker loads it right after, for the
+        // first Regenerate).
+        let request = Request::new(RequestKind::Vary, knobs);
         // The queue is empty at activation; if not, the next knob move asks again.
         if audio.request(request).is_err() {
             return;

@@ -118,6 +118,7 @@ impl Worker {
                 .collect(),
             waiting: None,
             fresh_entry: false,
+            warmed_up: false,
             outbox: None,
             shutdown: shutdown.clone(),
         };
@@ -169,6 +170,8 @@ struct WorkerState {
     waiting: Option<(Request, u64)>,
     /// The next phrase written is a new history entry (an alternative was picked).
     fresh_entry: bool,
+    /// Whether the source has been warmed up.
+    warmed_up: bool,
     /// An answer the audio queue had no room for yet.
     outbox: Option<WorkerToAudio>,
     /// Set when the plugin is dropped.
@@ -202,6 +205,7 @@ impl WorkerState {
             }
         }
         self.status.set_source(self.source.name());
+        self.warmed_up = false;
     }
 
     /// Serves one editor command: it replaces whatever was waiting.
@@ -247,6 +251,12 @@ impl WorkerState {
                     self.serve(request);
                     continue;
                 }
+            }
+            if !self.warmed_up {
+                // Idle for the first time: what the first new seed needs, loaded now.
+                self.warmed_up = true;
+                self.source.warm_up();
+                continue;
             }
             std::thread::park_timeout(POLL_INTERVAL);
         }

@@ -76,6 +76,12 @@ impl PhraseSource for NeuralSource {
             .map_err(|e| e.to_string())
     }
 
+    fn warm_up(&mut self) {
+        if let Err(e) = self.generator.prepare_candidates() {
+            tracing::warn!("Lofi Loom will write new phrases without candidates: {e}");
+        }
+    }
+
     fn choose(
         &mut self,
         knobs: &Knobs,

@@ -27,6 +27,10 @@ pub trait PhraseSource: Send {
         playing: Option<&Progression>,
     ) -> Result<Option<Progression>, String>;
 
+    /// Prepares what [`PhraseSource::choose`] needs (e.g. loads a graph), so the first new
+    /// seed is not slowed by it. The worker calls it once, when it is idle.
+    fn warm_up(&mut self) {}
+
     /// For a new seed: the seed of the phrase to play instead, chosen among candidates for
     /// landing closest to the knobs, and the others (None: this source has no candidates,
     /// play `seed`). [`PhraseSource::progression`] with the chosen seed writes the chosen
