@@ -10,6 +10,11 @@
 //!   there), and clicking it with XTEST (the pointer a user moves) flips the `regenerate`
 //!   parameter as one clean host gesture (begin, a value, end), and a new phrase follows: the
 //!   saved phrase loops unchanged until the click, and a bar after it plays other notes;
+//! * Regenerate plays the closest of the new seed's candidates (what `Generator::candidates`
+//!   chooses), and clicking the first alternative card (`editor::layout::alternative_cards`)
+//!   queues exactly that phrase: the session holds its seed and progression, it is a new
+//!   history entry, and from the bar after next every bar plays its notes (rendered here from
+//!   the saved session); the frame is saved as `target/editor-gui/alternatives.png`;
 //! * the window reports the size the project stores (`editor::layout::EDITOR_SIZE` by default).
 //!
 //! Needs `Xvfb` and Mesa's OpenGL (Debian: xvfb, libgl1-mesa-dri, libglx-mesa0).
@@ -35,7 +40,13 @@ use host::{
     load_entry, load_state, new_instance, param_id, param_value, pump_main_thread, set_role,
     TestHost, ThreadRole,
 };
-use lofi_loom::editor::layout::{Layout, REGENERATE};
+use lofi_loom::decoder::{GenerateParams, Generator, Model, CANDIDATES};
+use lofi_loom::editor::layout::{alternative_cards, Layout, REGENERATE};
+use lofi_loom::music::knobs::Knobs;
+use lofi_loom::music::phrase::Phrase;
+use lofi_loom::session::Session;
+use lofi_loom::worker::render_session;
+use lofi_loom::worker::source::next_seed;
 use serde_json::json;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -221,6 +232,21 @@ fn audio_thread(
 
 /// The phrase length the state sets, in bars.
 const PHRASE_BARS: u64 = 4;
+
+/// The editor's layout at `w` × `h`.
+fn layout_of(w: u16, h: u16) -> Layout {
+    Layout::new(egui::vec2(f32::from(w), f32::from(h)))
+}
+
+/// The session the plugin saves now.
+fn saved_session(instance: &mut PluginInstance<TestHost>) -> Session {
+    let bytes = host::save_state(instance);
+    let json: serde_json::Value = serde_json::from_slice(&bytes[8..]).expect("JSON");
+    let field = json["fields"]["session"]
+        .as_str()
+        .expect("the session field");
+    serde_json::from_str(field).expect("a session")
+}
 
 /// The bar (4/4 at [`BPM`]) run sample `sample` falls in.
 fn bar_of(sample: u64) -> u64 {
@@ -448,7 +474,7 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
     );
     // The Sound panel's switch shows Built-in, lit in the accent colour, near the top-left of
     // the sound card (inside its 12-point padding, below the title).
-    let sound = Layout::new(egui::vec2(f32::from(w), f32::from(h))).sound;
+    let sound = layout_of(w, h).sound;
     let switch = ((sound.min.x + 20.0) as u16, (sound.min.y + 40.0) as u16);
     assert!(
         near(picture.at(switch.0, switch.1), ACCENT, 12),
@@ -548,6 +574,98 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
             "no new phrase played within {TIMEOUT:?} of the click"
         );
     }
+
+    // Regenerate wrote the closest of the new seed's candidates; the others are the cards.
+    // The decoder, asked the same here, says which phrase each card holds.
+    let knobs = Knobs {
+        energy: 0.35,
+        valence: 0.7,
+        swing_pct: 20.0,
+        humanize_pct: 25.0,
+        bars: PHRASE_BARS as u32,
+        ..Knobs::default()
+    };
+    let model = Model::embedded().expect("the model loads");
+    let mut generator = Generator::new(&model).expect("a generator");
+    let candidates = generator
+        .candidates(&GenerateParams::from_knobs(&knobs, next_seed(7)))
+        .expect("candidates");
+    let chosen = saved_session(&mut instance);
+    assert_eq!(
+        chosen.seed,
+        candidates.chosen().seed,
+        "Regenerate plays the closest candidate"
+    );
+    let pick = candidates.runners_up()[0].clone();
+    // Click the first card: that phrase is queued, swaps in at the next bar line and loops.
+    let card = alternative_cards(layout_of(w, h).alternatives, CANDIDATES - 1)[0].center();
+    let picked_at = played.position.load(Ordering::SeqCst);
+    click(
+        &conn,
+        root,
+        (ORIGIN.0 + card.x as i16, ORIGIN.1 + card.y as i16),
+    );
+    let deadline = Instant::now() + TIMEOUT;
+    let picked = loop {
+        pump_main_thread(&mut instance);
+        std::thread::sleep(Duration::from_millis(50));
+        let s = saved_session(&mut instance);
+        if s.seed == pick.seed {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the alternative was not written within {TIMEOUT:?} of the click"
+        );
+    };
+    assert_eq!(picked.progression.as_ref(), Some(&pick.progression));
+    let seeds: Vec<u64> = picked.history.iter().map(|e| e.seed).collect();
+    assert_eq!(
+        &seeds[seeds.len() - 2..],
+        [chosen.seed, pick.seed],
+        "the pick is a new history entry"
+    );
+    let mut expected = Phrase::new(8);
+    render_session(&picked, &knobs, &mut expected);
+    let expected_bars: Vec<Vec<u8>> = (0..PHRASE_BARS)
+        .map(|bar| {
+            let mut keys: Vec<u8> = expected
+                .notes()
+                .iter()
+                .filter(|n| (n.start_beats / 4.0).floor() as u64 == bar)
+                .map(|n| n.key)
+                .collect();
+            keys.sort_unstable();
+            keys
+        })
+        .collect();
+    // Two bars after the click at most (the worker answers within the bar it was asked in),
+    // every bar plays the picked phrase's notes.
+    let from = bar_of(picked_at) + 2;
+    let deadline = Instant::now() + TIMEOUT;
+    while bar_of(played.position.load(Ordering::SeqCst)) < from + PHRASE_BARS {
+        pump_main_thread(&mut instance);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(Instant::now() < deadline, "the transport does not move");
+    }
+    {
+        let notes = played.note_ons.lock().expect("notes");
+        for bar in from..from + PHRASE_BARS {
+            assert_eq!(
+                keys_in_bar(&notes, bar),
+                expected_bars[(bar % PHRASE_BARS) as usize],
+                "bar {bar} plays the picked alternative"
+            );
+        }
+    }
+
+    // The frame with the cards, for people to look at.
+    let cards = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/editor-gui/alternatives.png");
+    grab(&conn, root, ORIGIN, (w, h)).save_png(&cards);
+    eprintln!(
+        "editor frame with alternatives saved to {}",
+        cards.display()
+    );
 
     // Close everything down in the order a host does.
     gui.destroy(&instance.plugin_handle());

@@ -6,7 +6,7 @@
 //! ┌ header: title · [Regenerate] · mode · ◀ history ▶ · seed ··················· drag · Export ┐
 //! ├ mood: XY pad ┬ chords: key, chord line, next ──────────────────┬ sound: Built-in/MIDI  ┤
 //! │  Energy      ├ piano roll (grows with the window) ─────────────┤  preset, levels,      │
-//! │  Valence     │                                                 │  melody voice,        │
+//! │  Valence     ├ alternatives: the other candidates, as cards ───┤  melody voice,        │
 //! ├ follow: mode,├ shape: swing, humanize, length, key, mode, locks ┤  texture, master      │
 //! │  thru, heard │          parts                                  │                       │
 //! ├ model folder ┘                                                 │                       │
@@ -39,6 +39,8 @@ pub const FOLLOW_HEIGHT: f32 = 154.0;
 pub const CHORDS_HEIGHT: f32 = 92.0;
 /// Height of the shape card (the other settings).
 pub const SHAPE_HEIGHT: f32 = 208.0;
+/// Height of the alternatives strip.
+pub const ALTERNATIVES_HEIGHT: f32 = 64.0;
 
 /// The Regenerate button, in logical points from the window's top-left corner. Anchored to
 /// the top-left, so it is here at every window size.
@@ -50,6 +52,26 @@ pub const REGENERATE: Rect = Rect {
 /// The Regenerate button's rectangle (see [`REGENERATE`]).
 pub fn regenerate_rect() -> Rect {
     REGENERATE
+}
+
+/// Most alternative cards shown (the decoder writes 8 candidates: 7 alternatives).
+pub const MAX_ALTERNATIVES: usize = 7;
+/// Gap between alternative cards.
+const CARD_GAP: f32 = 6.0;
+
+/// The rectangles of `n` alternative cards (at most [`MAX_ALTERNATIVES`]) side by side across
+/// `strip` ([`Layout::alternatives`]), each `1 / MAX_ALTERNATIVES` of it wide, so a card stays
+/// put however many there are.
+pub fn alternative_cards(strip: Rect, n: usize) -> Vec<Rect> {
+    let n = n.min(MAX_ALTERNATIVES);
+    let slots = MAX_ALTERNATIVES as f32;
+    let width = (strip.width() - CARD_GAP * (slots - 1.0)) / slots;
+    (0..n)
+        .map(|i| {
+            let left = strip.left() + i as f32 * (width + CARD_GAP);
+            Rect::from_min_size(pos2(left, strip.top()), vec2(width, strip.height()))
+        })
+        .collect()
 }
 
 /// The regions of the window.
@@ -67,6 +89,8 @@ pub struct Layout {
     pub chords: Rect,
     /// The piano roll.
     pub roll: Rect,
+    /// The alternatives to the phrase: the candidates not chosen, as cards.
+    pub alternatives: Rect,
     /// Swing, humanize, length, key, mode, swap, locks and parts.
     pub shape: Rect,
     /// Built-in or MIDI only, presets, levels, melody voice, texture, master.
@@ -102,9 +126,13 @@ impl Layout {
         );
         let chords = Rect::from_min_size(right.min, vec2(right.width(), CHORDS_HEIGHT));
         let shape = Rect::from_min_max(pos2(right.left(), bottom - SHAPE_HEIGHT), right.max);
+        let alternatives = Rect::from_min_max(
+            pos2(right.left(), shape.top() - GAP - ALTERNATIVES_HEIGHT),
+            pos2(right.right(), shape.top() - GAP),
+        );
         let roll = Rect::from_min_max(
             pos2(right.left(), chords.bottom() + GAP),
-            pos2(right.right(), shape.top() - GAP),
+            pos2(right.right(), alternatives.top() - GAP),
         );
         Layout {
             header,
@@ -113,6 +141,7 @@ impl Layout {
             model,
             chords,
             roll,
+            alternatives,
             shape,
             sound,
             status,
@@ -129,7 +158,8 @@ mod tests {
         let (w, h) = EDITOR_SIZE;
         let l = Layout::new(vec2(w as f32, h as f32));
         // 1170 × 660: status 610..660, body bottom 600; sound 896..1156 (1170 − 14 − 260);
-        // the middle column 300..886; shape 392..600; roll 158..382; the left column: mood
+        // the middle column 300..886; shape 392..600; alternatives 318..382; roll 158..308;
+        // the left column: mood
         // 56..344, follow 354..508, model 518..600.
         assert_eq!(
             l.status,
@@ -145,7 +175,11 @@ mod tests {
         );
         assert_eq!(
             l.roll,
-            Rect::from_min_max(pos2(300.0, 158.0), pos2(886.0, 382.0))
+            Rect::from_min_max(pos2(300.0, 158.0), pos2(886.0, 308.0))
+        );
+        assert_eq!(
+            l.alternatives,
+            Rect::from_min_max(pos2(300.0, 318.0), pos2(886.0, 382.0))
         );
         assert_eq!(
             l.mood,
@@ -163,11 +197,32 @@ mod tests {
     }
 
     #[test]
+    fn alternative_cards_sit_side_by_side_at_fixed_places() {
+        let strip = Layout::new(vec2(1170.0, 660.0)).alternatives;
+        let cards = alternative_cards(strip, 7);
+        assert_eq!(cards.len(), 7);
+        // (586 − 6 × 6) / 7 = 78.571… wide.
+        let width = (586.0 - 36.0) / 7.0;
+        assert_eq!(
+            cards[0],
+            Rect::from_min_size(pos2(300.0, 318.0), vec2(width, 64.0))
+        );
+        assert!((cards[6].right() - 886.0).abs() < 1e-3);
+        for pair in cards.windows(2) {
+            assert!((pair[1].left() - pair[0].right() - 6.0).abs() < 1e-3);
+        }
+        // Fewer alternatives keep the same places; more are not shown.
+        assert_eq!(alternative_cards(strip, 3), cards[..3].to_vec());
+        assert_eq!(alternative_cards(strip, 20).len(), 7);
+        assert!(alternative_cards(strip, 0).is_empty());
+    }
+
+    #[test]
     fn a_larger_window_gives_the_room_to_the_piano_roll() {
         let l = Layout::new(vec2(1470.0, 800.0));
         assert_eq!(
             l.roll,
-            Rect::from_min_max(pos2(300.0, 158.0), pos2(1186.0, 522.0))
+            Rect::from_min_max(pos2(300.0, 158.0), pos2(1186.0, 448.0))
         );
         assert_eq!(
             l.sound,

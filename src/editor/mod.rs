@@ -12,6 +12,7 @@
 //! next to its geometry (`chords`, `roll`, `pad`, `history`: the arithmetic is pure and tested
 //! without a window). Regions and their places are in [`layout`]; colours in `theme`.
 
+mod alternatives;
 mod chords;
 mod controls;
 mod export;
@@ -187,6 +188,7 @@ impl LoomApp {
         self.card(ui, at(l.model), "", |app, ui| app.model(ui));
         self.card(ui, at(l.chords), "", |_, ui| chords::chord_card(ui, &snap));
         roll::piano_roll(ui, at(l.roll), &snap);
+        self.alternatives(ui, at(l.alternatives), &snap);
         self.card(ui, at(l.shape), "Shape", |app, ui| app.shape(ui, setter));
         self.card(ui, at(l.sound), "Sound", |app, ui| app.sound(ui, setter));
         self.status_bar(ui, &snap, at(l.status));
