@@ -20,6 +20,9 @@
 // A test or benchmark that cannot go on should stop at once, with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/rank.rs"]
+mod rank;
+
 use lofi_loom::decoder::{
     DecodeInputs, Draws, GenerateParams, Generator, ModeInput, Model, BAR_CANDIDATES_GRAPH_FILE,
     BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, CANDIDATES,
@@ -27,6 +30,7 @@ use lofi_loom::decoder::{
 use lofi_loom::music::phrase::Phrase;
 use lofi_loom::music::progression::{Chord, Mode, Quality, MAX_BARS};
 use lofi_loom::music::render::{render_into, RenderSettings};
+use rank::spearman;
 use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
@@ -470,37 +474,6 @@ struct Control {
     cross_talk: f64,
     /// Distinct progressions (chords and melody) among 100 seeds at the default knobs.
     distinct: usize,
-}
-
-/// Ranks with ties averaged (1-based).
-fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut r = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && x[order[j + 1]] == x[order[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            r[k] = avg;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-/// Spearman's ρ: Pearson's correlation of the ranks.
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = ra.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
 }
 
 /// The controllability figures of the seed's own phrase and of the closest candidate.

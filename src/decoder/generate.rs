@@ -307,6 +307,24 @@ impl Generator {
         Ok(())
     }
 
+    /// A phrase's mode: the fixed one, or the mode graph's choice and its distribution.
+    fn mode_of(
+        &mut self,
+        mode: ModeInput,
+        z: &[f32],
+        energy: f32,
+        valence: f32,
+        temperature: f32,
+    ) -> Result<(PhraseMode, Option<[f32; super::MODE_COUNT]>), ModelError> {
+        Ok(match mode {
+            ModeInput::Fixed(mode) => (mode, None),
+            ModeInput::Sample(u) => {
+                let (ix, probs) = self.runner.run_mode(z, energy, valence, temperature, u)?;
+                (PhraseMode::ALL[ix], Some(probs))
+            }
+        })
+    }
+
     /// Whether the model has the batched bar graph.
     pub(super) fn has_batch_graph(&self) -> bool {
         self.candidates_graph.is_some()
@@ -362,15 +380,7 @@ impl Generator {
                 top_p: params.top_p,
                 rhythm: &locks.rhythm_rows[..bars],
             })?;
-            modes.push(match mode {
-                ModeInput::Fixed(mode) => (mode, None),
-                ModeInput::Sample(u) => {
-                    let (ix, probs) =
-                        self.runner
-                            .run_mode(&d.z, energy, valence, temperature, u)?;
-                    (PhraseMode::ALL[ix], Some(probs))
-                }
-            });
+            modes.push(self.mode_of(mode, &d.z, energy, valence, temperature)?);
         }
         let mut done: Vec<Option<Generated>> = vec![None; CANDIDATES];
         let mut redraws = [0usize; CANDIDATES];
@@ -446,19 +456,13 @@ impl Generator {
         for input in inputs {
             self.runner.check(input)?;
             let temperature = input.temperature.max(MIN_TEMPERATURE);
-            modes.push(match input.mode {
-                ModeInput::Fixed(mode) => (mode, None),
-                ModeInput::Sample(u) => {
-                    let (ix, probs) = self.runner.run_mode(
-                        input.z,
-                        input.energy,
-                        input.valence,
-                        temperature,
-                        u,
-                    )?;
-                    (PhraseMode::ALL[ix], Some(probs))
-                }
-            });
+            modes.push(self.mode_of(
+                input.mode,
+                input.z,
+                input.energy,
+                input.valence,
+                temperature,
+            )?);
             let mut rows = input.bar_uniforms.to_vec();
             rows.resize(bars, [0.5; TOKENS_PER_BAR]);
             uniforms.push(rows);
