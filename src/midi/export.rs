@@ -261,10 +261,10 @@ fn part_tracks(phrase: &Phrase, events: Vec<(u64, MidiEvent)>) -> Vec<PartTrack>
 }
 
 /// A track event at an absolute tick, before delta times are taken.
-type Placed<'a> = (u64, TrackEventKind<'a>);
+pub(super) type Placed<'a> = (u64, TrackEventKind<'a>);
 
 /// Turns absolute ticks into delta times. Events must already be in tick order.
-fn with_deltas<'a>(placed: &[Placed<'a>]) -> Vec<TrackEvent<'a>> {
+pub(super) fn with_deltas<'a>(placed: &[Placed<'a>]) -> Vec<TrackEvent<'a>> {
     let mut previous = 0;
     placed
         .iter()
@@ -281,7 +281,7 @@ fn with_deltas<'a>(placed: &[Placed<'a>]) -> Vec<TrackEvent<'a>> {
 }
 
 /// The conductor track: name, tempo and time signature at tick 0, end of track at `end_tick`.
-fn conductor_track(s: &ExportSettings, end_tick: u64) -> Vec<TrackEvent<'static>> {
+pub(super) fn conductor_track(s: &ExportSettings, end_tick: u64) -> Vec<TrackEvent<'static>> {
     let micros_per_quarter = (MICROS_PER_MINUTE / s.tempo_bpm).round() as u32;
     let (numerator, denominator) = s.time_sig;
     let meta = |m| TrackEventKind::Meta(m);
@@ -295,7 +295,7 @@ fn conductor_track(s: &ExportSettings, end_tick: u64) -> Vec<TrackEvent<'static>
             0,
             meta(MetaMessage::TimeSignature(
                 numerator,
-                denominator.trailing_zeros() as u8,
+                denominator.max(1).trailing_zeros() as u8,
                 CLOCKS_PER_CLICK,
                 THIRTY_SECONDS_PER_QUARTER,
             )),
@@ -344,9 +344,13 @@ fn encode(s: &ExportSettings, end_tick: u64, tracks: &[PartTrack]) -> Vec<u8> {
     for t in tracks {
         smf.tracks.push(note_track(t, end_tick));
     }
+    to_bytes(&smf)
+}
+
+/// The file's bytes. Writing into memory fails only for a track chunk over 4 GiB; the callers'
+/// note limits keep a track under a few megabytes, so there is no error to report.
+pub(super) fn to_bytes(smf: &Smf) -> Vec<u8> {
     let mut bytes = Vec::new();
-    // Writing into memory fails only for a track chunk over 4 GiB; MAX_NOTES and MAX_LOOPS
-    // keep a track under a few megabytes, so there is no error to report.
     if smf.write_std(&mut bytes).is_err() {
         bytes.clear();
     }

@@ -17,11 +17,11 @@
 //! Drums, and "Input (Thru)" when Thru notes were played; each note on the channel it was
 //! sent on.
 
-use super::export::{part_name, ExportSettings, CONDUCTOR_TRACK_NAME};
+use super::export::{conductor_track, part_name, to_bytes, with_deltas, ExportSettings, Placed};
 use crate::bridge::recent::PlayedEvent;
 use crate::music::phrase::Part;
-use midly::num::{u15, u24, u28, u4, u7};
-use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+use midly::num::{u15, u4, u7};
+use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 
 /// The lengths the editor offers, in bars.
 pub const RECENT_BAR_CHOICES: [u32; 3] = [8, 16, 32];
@@ -139,25 +139,6 @@ pub fn cut(events: &[PlayedEvent], window: &Window, ppq: u16) -> Vec<CutNote> {
     notes
 }
 
-/// A track event at an absolute tick.
-type Placed = (u64, TrackEventKind<'static>);
-
-/// Absolute ticks to delta times (events sorted by tick).
-fn with_deltas(placed: &[Placed]) -> Vec<TrackEvent<'static>> {
-    let mut previous = 0;
-    placed
-        .iter()
-        .map(|&(tick, kind)| {
-            let delta = tick.saturating_sub(previous);
-            previous = previous.max(tick);
-            TrackEvent {
-                delta: u28::new(delta.min((1 << 28) - 1) as u32),
-                kind,
-            }
-        })
-        .collect()
-}
-
 /// The name of track `index`.
 fn track_name(index: usize) -> &'static str {
     match index {
@@ -192,30 +173,12 @@ pub fn recent_midi_file(
         Format::Parallel,
         Timing::Metrical(u15::new(ppq)),
     ));
-    let (numerator, denominator) = settings.time_sig;
+    let conductor = ExportSettings {
+        tempo_bpm: tempo,
+        ..*settings
+    };
+    smf.tracks.push(conductor_track(&conductor, end));
     let meta = TrackEventKind::Meta;
-    smf.tracks.push(with_deltas(&[
-        (
-            0,
-            meta(MetaMessage::TrackName(CONDUCTOR_TRACK_NAME.as_bytes())),
-        ),
-        (
-            0,
-            meta(MetaMessage::Tempo(u24::new(
-                (60_000_000.0 / tempo).round() as u32
-            ))),
-        ),
-        (
-            0,
-            meta(MetaMessage::TimeSignature(
-                numerator,
-                denominator.max(1).trailing_zeros() as u8,
-                24,
-                8,
-            )),
-        ),
-        (end, meta(MetaMessage::EndOfTrack)),
-    ]));
     for index in 0..TRACKS {
         let mine: Vec<&CutNote> = notes.iter().filter(|n| n.track == index).collect();
         if index == TRACKS - 1 && mine.is_empty() {
@@ -250,7 +213,7 @@ pub fn recent_midi_file(
             ));
         }
         placed.sort_by_key(|&(tick, on, _)| (tick, on));
-        let mut track: Vec<Placed> = vec![(
+        let mut track: Vec<Placed<'static>> = vec![(
             0,
             meta(MetaMessage::TrackName(track_name(index).as_bytes())),
         )];
@@ -258,16 +221,13 @@ pub fn recent_midi_file(
         track.push((end, meta(MetaMessage::EndOfTrack)));
         smf.tracks.push(with_deltas(&track));
     }
-    let mut bytes = Vec::new();
-    if smf.write_std(&mut bytes).is_err() {
-        bytes.clear();
-    }
-    bytes
+    to_bytes(&smf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use midly::TrackEvent;
 
     fn ev(pos_beats: f64, on: bool, channel: u8, key: u8, part: Part, thru: bool) -> PlayedEvent {
         PlayedEvent {
