@@ -17,9 +17,10 @@
 mod tempdir;
 
 use lofi_loom::decoder::{
-    candidate_seed, degenerate, rhythm, rhythm_of, DecodeInputs, Draws, GenerateParams, Generator,
-    ModeInput, Model, RhythmRow, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, CANDIDATES, DECODER_STREAM,
-    MAX_REDRAWS, MODEL_META_FILE, MODE_GRAPH_FILE, TOKENS_PER_BAR,
+    candidate_seed, degenerate, plain_graph_cache, rhythm, rhythm_of, DecodeInputs, Draws,
+    GenerateParams, Generator, ModeInput, Model, RhythmRow, BAR_GRAPH_FILE, BAR_PLAIN_CACHE_FILE,
+    BAR_PLAIN_GRAPH_FILE, CANDIDATES, DECODER_STREAM, MAX_REDRAWS, MODEL_META_FILE,
+    MODE_GRAPH_FILE, TOKENS_PER_BAR,
 };
 use lofi_loom::music::descriptors::Descriptors;
 use lofi_loom::music::knobs::PartSettings;
@@ -1503,3 +1504,77 @@ const PINNED_CHOICES: [(u64, usize, &[u16]); 3] = [
     (1, 1, &[16, 130, 105, 9]),
     (42, 5, &[106, 10, 106, 57]),
 ];
+
+// ---------------------------------------------------------------------------------------------
+// The plain graph's cache.
+
+/// The plain graph's cache as it must be: made from the committed ONNX file.
+fn fresh_plain_cache() -> Vec<u8> {
+    let onnx = std::fs::read(path(MODEL_DIR).join(BAR_PLAIN_GRAPH_FILE)).expect("the plain graph");
+    let meta =
+        std::fs::read_to_string(path(MODEL_DIR).join(MODEL_META_FILE)).expect("the model meta");
+    plain_graph_cache(&onnx, &meta).expect("the cache is written")
+}
+
+/// Writes `models/lofi_loom_bar_plain.nnef.tar` from `models/lofi_loom_bar_plain.onnx`: run it
+/// whenever the plain graph changes (the next test fails until then).
+#[test]
+#[ignore = "writes models/lofi_loom_bar_plain.nnef.tar; run by hand"]
+fn write_plain_graph_cache() {
+    std::fs::write(
+        path(MODEL_DIR).join(BAR_PLAIN_CACHE_FILE),
+        fresh_plain_cache(),
+    )
+    .expect("written");
+}
+
+/// The embedded cache is the one the committed plain graph gives (byte for byte: the writer
+/// is deterministic), the embedded model loads its plain graph from it, and that graph gives
+/// onnxruntime's tokens (the parity tests above run it).
+#[test]
+fn the_plain_graph_cache_is_made_from_the_plain_graph_and_used() {
+    let committed =
+        std::fs::read(path(MODEL_DIR).join(BAR_PLAIN_CACHE_FILE)).expect("the cache file");
+    assert!(
+        committed == fresh_plain_cache(),
+        "{BAR_PLAIN_CACHE_FILE} is stale: run `cargo test --test decoder write_plain_graph_cache -- --ignored`"
+    );
+    assert!(embedded().plain_from_cache());
+    // A model folder loads the ONNX files it holds.
+    assert!(!Model::from_dir(path(MODEL_DIR))
+        .expect("loads")
+        .plain_from_cache());
+}
+
+/// A damaged cache is set aside: the plain graph loads from its ONNX file, and decodes as
+/// it should.
+#[test]
+fn a_damaged_plain_graph_cache_falls_back_to_the_onnx_file() {
+    let good = fresh_plain_cache();
+    let mut flipped = good.clone();
+    for i in (512..flipped.len()).step_by(997) {
+        flipped[i] ^= 0x5A;
+    }
+    for (label, cache) in [
+        ("empty", Vec::new()),
+        ("truncated", good[..good.len() / 3].to_vec()),
+        (
+            "garbage",
+            (0..20_000u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
+                .collect(),
+        ),
+        ("flipped bytes", flipped),
+    ] {
+        let model = Model::load_embedded_with_plain_cache(&cache)
+            .unwrap_or_else(|e| panic!("{label}: the model still loads: {e}"));
+        assert!(model.has_plain_graph(), "{label}");
+        if model.plain_from_cache() {
+            // Flipped bytes inside the weights may still read as a graph: then it must at
+            // least be the plain graph's interface and pass the probe (it did, to be used).
+            assert_eq!(label, "flipped bytes", "{label} was used");
+            continue;
+        }
+        check_parity(&model, label);
+    }
+}

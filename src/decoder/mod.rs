@@ -49,8 +49,8 @@ pub use candidates::{candidate_seed, Candidate, Candidates};
 pub use draws::{Draws, DECODER_STREAM};
 pub use generate::{degenerate, rhythm_of, GenerateParams, Generated, Generator};
 pub use model::{
-    Model, ModelMeta, BAR_CANDIDATES_GRAPH_FILE, BAR_GRAPH_FILE, BAR_PLAIN_GRAPH_FILE, CANDIDATES,
-    MODEL_META_FILE, MODE_GRAPH_FILE,
+    plain_graph_cache, Model, ModelMeta, BAR_CANDIDATES_GRAPH_FILE, BAR_GRAPH_FILE,
+    BAR_PLAIN_CACHE_FILE, BAR_PLAIN_GRAPH_FILE, CANDIDATES, MODEL_META_FILE, MODE_GRAPH_FILE,
 };
 pub use runner::{DecodeInputs, Decoded, ModeInput};
 

@@ -31,6 +31,10 @@ macro_rules! embedded_model_dir {
 pub const BAR_GRAPH_FILE: &str = "lofi_loom_bar.onnx";
 /// File name of the plain bar graph, optional in a model folder.
 pub const BAR_PLAIN_GRAPH_FILE: &str = "lofi_loom_bar_plain.onnx";
+/// File name of the embedded plain bar graph's cache: [`BAR_PLAIN_GRAPH_FILE`] as tract
+/// holds it after reading, checking and decluttering it ([`plain_graph_cache`]), which loads
+/// in about half the time. A cache that does not load is set aside for the ONNX file.
+pub const BAR_PLAIN_CACHE_FILE: &str = "lofi_loom_bar_plain.nnef.tar";
 /// File name of the batched plain bar graph, optional in a model folder: one call decodes a
 /// bar of [`CANDIDATES`] phrases.
 pub const BAR_CANDIDATES_GRAPH_FILE: &str = "lofi_loom_bar_plain_k8.onnx";
@@ -46,6 +50,11 @@ const EMBEDDED_BAR: &[u8] = include_bytes!(concat!(embedded_model_dir!(), "lofi_
 /// The embedded plain bar graph.
 const EMBEDDED_BAR_PLAIN: &[u8] =
     include_bytes!(concat!(embedded_model_dir!(), "lofi_loom_bar_plain.onnx"));
+/// The embedded plain bar graph's cache.
+const EMBEDDED_BAR_PLAIN_CACHE: &[u8] = include_bytes!(concat!(
+    embedded_model_dir!(),
+    "lofi_loom_bar_plain.nnef.tar"
+));
 /// The embedded batched plain bar graph.
 const EMBEDDED_BAR_CANDIDATES: &[u8] = include_bytes!(concat!(
     embedded_model_dir!(),
@@ -250,19 +259,91 @@ fn load_graph(
 ) -> Result<Arc<TypedRunnableModel>, ModelError> {
     let file = iface.file;
     guarded(file, || {
-        let mut reader = bytes;
-        let mut model = onnx
-            .model_for_read(&mut reader)
-            .map_err(|e| ModelError(format!("{file} is not a readable ONNX model: {e:#}")))?;
-        check_inputs(&mut model, iface)?;
-        check_output_names(&model, iface)?;
-        let typed = model
-            .into_optimized()
-            .map_err(|e| ModelError(format!("{file} could not be prepared by tract: {e:#}")))?;
-        check_output_facts(&typed, iface)?;
-        typed
-            .into_runnable()
-            .map_err(|e| ModelError(format!("{file} could not be made runnable: {e:#}")))
+        let typed = typed_graph(onnx, bytes, iface)?;
+        runnable(typed, iface)
+    })
+}
+
+/// Reads and checks one ONNX graph, typed and decluttered (not yet optimised).
+fn typed_graph(
+    onnx: &tract_onnx::Onnx,
+    bytes: &[u8],
+    iface: &Interface,
+) -> Result<TypedModel, ModelError> {
+    let file = iface.file;
+    let mut reader = bytes;
+    let mut model = onnx
+        .model_for_read(&mut reader)
+        .map_err(|e| ModelError(format!("{file} is not a readable ONNX model: {e:#}")))?;
+    check_inputs(&mut model, iface)?;
+    check_output_names(&model, iface)?;
+    model
+        .into_typed()
+        .and_then(|m| m.into_decluttered())
+        .map_err(|e| ModelError(format!("{file} could not be prepared by tract: {e:#}")))
+}
+
+/// Optimises a typed graph, checks its outputs and makes it runnable.
+fn runnable(typed: TypedModel, iface: &Interface) -> Result<Arc<TypedRunnableModel>, ModelError> {
+    let file = iface.file;
+    let typed = typed
+        .into_optimized()
+        .map_err(|e| ModelError(format!("{file} could not be prepared by tract: {e:#}")))?;
+    check_output_facts(&typed, iface)?;
+    typed
+        .into_runnable()
+        .map_err(|e| ModelError(format!("{file} could not be made runnable: {e:#}")))
+}
+
+/// The plain bar graph's cache: `onnx` (the plain graph's ONNX bytes) read, checked, typed
+/// and decluttered by tract, written in tract's NNEF form with fixed timestamps, so the same
+/// graph always gives the same bytes ([`BAR_PLAIN_CACHE_FILE`] is made by this).
+pub fn plain_graph_cache(onnx: &[u8], meta_json: &str) -> Result<Vec<u8>, ModelError> {
+    let meta = ModelMeta::parse(meta_json)?;
+    let iface = Interface::bar(&meta, BarGraph::Plain);
+    let typed = guarded(iface.file, || {
+        typed_graph(&tract_onnx::onnx(), onnx, &iface)
+    })?;
+    let mut bytes = Vec::new();
+    tract_nnef::nnef()
+        .with_onnx()
+        .write_to_tar_with_config(&typed, &mut bytes, false, true)
+        .map_err(|e| ModelError(format!("cannot write the plain graph's cache: {e:#}")))?;
+    Ok(bytes)
+}
+
+/// Loads the plain bar graph from its cache (see [`plain_graph_cache`]): its inputs must be
+/// the plain graph's, by name and fact, and its outputs are checked as the ONNX graph's are.
+fn load_cached(bytes: &[u8], meta: &ModelMeta) -> Result<Arc<TypedRunnableModel>, ModelError> {
+    let iface = Interface::bar(meta, BarGraph::Plain);
+    let file = BAR_PLAIN_CACHE_FILE;
+    guarded(file, || {
+        let typed = tract_nnef::nnef()
+            .with_onnx()
+            .model_for_read(&mut &bytes[..])
+            .map_err(|e| ModelError(format!("{file} is not a readable tract model: {e:#}")))?;
+        let inputs = typed
+            .input_outlets()
+            .map_err(|e| ModelError(format!("{file}: {e}")))?;
+        if inputs.len() != iface.inputs.len() {
+            return err(format!("{file} has {} inputs", inputs.len()));
+        }
+        for (outlet, want) in inputs.iter().zip(&iface.inputs) {
+            let fact = typed
+                .outlet_fact(*outlet)
+                .map_err(|e| ModelError(format!("{file}: {e}")))?;
+            let name = &typed.node(outlet.node).name;
+            if name != want.name
+                || fact.datum_type != want.datum
+                || fact.shape.as_concrete() != Some(&want.shape[..])
+            {
+                return err(format!(
+                    "{file}: input `{name}` ({:?}, {:?}) is not `{}`",
+                    fact.datum_type, fact.shape, want.name
+                ));
+            }
+        }
+        runnable(typed, &iface)
     })
 }
 
@@ -379,6 +460,19 @@ fn check_output_facts(model: &TypedModel, iface: &Interface) -> Result<(), Model
     Ok(())
 }
 
+/// Where a plain bar graph comes from.
+enum PlainSource<'a> {
+    /// An ONNX file.
+    Onnx(&'a [u8]),
+    /// Its cache, and the ONNX file should the cache not load.
+    Cached {
+        /// [`plain_graph_cache`]'s bytes.
+        cache: &'a [u8],
+        /// The ONNX file.
+        onnx: &'a [u8],
+    },
+}
+
 /// A bar graph loaded with the model, or (the embedded model's nucleus and batched graphs) on
 /// first use.
 pub(super) struct LazyGraph {
@@ -453,6 +547,8 @@ pub struct Model {
     pub(super) plain: Option<Arc<TypedRunnableModel>>,
     /// The batched plain bar graph for candidates, if the model has one.
     pub(super) candidates: Option<Arc<LazyGraph>>,
+    /// Whether the plain graph came from its cache.
+    plain_from_cache: bool,
     /// The mode graph, ready to run.
     pub(super) mode: Arc<TypedRunnableModel>,
     /// The sizes the folder declared (and the graphs were checked against).
@@ -474,10 +570,19 @@ impl Model {
     /// is what the plugin uses; this is for measuring the load). Its nucleus graph is loaded
     /// on first use.
     pub fn load_embedded() -> Result<Model, ModelError> {
+        Model::load_embedded_with_plain_cache(EMBEDDED_BAR_PLAIN_CACHE)
+    }
+
+    /// [`Model::load_embedded`] with `cache` as the plain graph's cache (a damaged one, say:
+    /// it is set aside for the ONNX file, and [`Model::plain_from_cache`] says so).
+    pub fn load_embedded_with_plain_cache(cache: &[u8]) -> Result<Model, ModelError> {
         let meta = ModelMeta::parse(EMBEDDED_META)?;
         Model::assemble(
             LazyGraph::lazy(BarGraph::Nucleus, EMBEDDED_BAR, meta),
-            Some(EMBEDDED_BAR_PLAIN),
+            Some(PlainSource::Cached {
+                cache,
+                onnx: EMBEDDED_BAR_PLAIN,
+            }),
             Some(LazyGraph::lazy(
                 BarGraph::Candidates,
                 EMBEDDED_BAR_CANDIDATES,
@@ -528,7 +633,13 @@ impl Model {
             }
             None => None,
         };
-        Model::eager(&bar, plain.as_deref(), candidates, &mode, meta)
+        Model::eager(
+            &bar,
+            plain.as_deref().map(PlainSource::Onnx),
+            candidates,
+            &mode,
+            meta,
+        )
     }
 
     /// A user's model folder if one is given and valid, else the embedded model. The error
@@ -554,7 +665,7 @@ impl Model {
     /// [`Model::from_bytes`] with a plain bar graph too, if given; every graph loaded now.
     fn eager(
         bar: &[u8],
-        plain: Option<&[u8]>,
+        plain: Option<PlainSource>,
         candidates: Option<LazyGraph>,
         mode: &[u8],
         meta: ModelMeta,
@@ -577,23 +688,42 @@ impl Model {
     /// Loads the plain and mode graphs beside `nucleus` and `candidates` and checks them.
     fn assemble(
         nucleus: LazyGraph,
-        plain: Option<&[u8]>,
+        plain: Option<PlainSource>,
         candidates: Option<LazyGraph>,
         mode: &[u8],
         meta: ModelMeta,
     ) -> Result<Model, ModelError> {
         let onnx = tract_onnx::onnx();
+        let from_onnx = |bytes: &[u8]| -> Result<Arc<TypedRunnableModel>, ModelError> {
+            let plan = load_graph(&onnx, bytes, &Interface::bar(&meta, BarGraph::Plain))?;
+            probe_bar(&plan, &meta, BarGraph::Plain)?;
+            Ok(plan)
+        };
+        let mut plain_from_cache = false;
         let plain = match plain {
-            Some(bytes) => {
-                let plan = load_graph(&onnx, bytes, &Interface::bar(&meta, BarGraph::Plain))?;
-                probe_bar(&plan, &meta, BarGraph::Plain)?;
-                Some(plan)
+            Some(PlainSource::Onnx(bytes)) => Some(from_onnx(bytes)?),
+            Some(PlainSource::Cached { cache, onnx }) => {
+                let cached = load_cached(cache, &meta).and_then(|plan| {
+                    probe_bar(&plan, &meta, BarGraph::Plain)?;
+                    Ok(plan)
+                });
+                match cached {
+                    Ok(plan) => {
+                        plain_from_cache = true;
+                        Some(plan)
+                    }
+                    Err(e) => {
+                        tracing::warn!("Lofi Loom loads {BAR_PLAIN_GRAPH_FILE} instead: {e}");
+                        Some(from_onnx(onnx)?)
+                    }
+                }
             }
             None => None,
         };
         let model = Model {
             nucleus: Arc::new(nucleus),
             plain,
+            plain_from_cache,
             candidates: candidates.map(Arc::new),
             mode: load_graph(&onnx, mode, &Interface::mode(&meta))?,
             meta,
@@ -610,6 +740,7 @@ impl Model {
             nucleus: self.nucleus.clone(),
             plain: None,
             candidates: None,
+            plain_from_cache: false,
             mode: self.mode.clone(),
             meta: self.meta,
         })
@@ -618,6 +749,11 @@ impl Model {
     /// Whether phrases at top-p 1 run a plain bar graph.
     pub fn has_plain_graph(&self) -> bool {
         self.plain.is_some()
+    }
+
+    /// Whether the plain graph was loaded from its cache ([`BAR_PLAIN_CACHE_FILE`]).
+    pub fn plain_from_cache(&self) -> bool {
+        self.plain_from_cache
     }
 
     /// Whether the model has the batched bar graph for candidates.
