@@ -147,6 +147,20 @@ impl GenerateParams {
     }
 }
 
+impl GenerateParams {
+    /// Refuses a length outside 1–[`MAX_BARS`] bars and a key outside 0–11 (the runner checks
+    /// the rest).
+    fn check_length_and_key(&self) -> Result<(), ModelError> {
+        if !(1..=MAX_BARS as u32).contains(&self.bars) {
+            return err(format!("a phrase has 1–{MAX_BARS} bars, not {}", self.bars));
+        }
+        if let Some(key) = self.key.filter(|k| *k > 11) {
+            return err(format!("key {key} is outside 0–11"));
+        }
+        Ok(())
+    }
+}
+
 /// The locks of a phrase as the graphs take them.
 struct Locks {
     /// Locked chord token per bar.
@@ -244,15 +258,7 @@ impl Generator {
 
     /// Like [`Generator::generate`], returning the tokens (and the mode distribution).
     pub fn generate_tokens(&mut self, params: &GenerateParams) -> Result<Generated, ModelError> {
-        if !(1..=MAX_BARS as u32).contains(&params.bars) {
-            return err(format!(
-                "a phrase has 1–{MAX_BARS} bars, not {}",
-                params.bars
-            ));
-        }
-        if let Some(key) = params.key.filter(|k| *k > 11) {
-            return err(format!("key {key} is outside 0–11"));
-        }
+        params.check_length_and_key()?;
         // Energy, valence, temperature and top-p are checked once, by the runner.
         let bars = params.bars as usize;
         self.draws.fill(params.seed, bars, self.runner.meta.z_dim);
@@ -341,15 +347,7 @@ impl Generator {
         if seeds.len() != CANDIDATES {
             return err(format!("{} seeds for {CANDIDATES} candidates", seeds.len()));
         }
-        if !(1..=MAX_BARS as u32).contains(&params.bars) {
-            return err(format!(
-                "a phrase has 1–{MAX_BARS} bars, not {}",
-                params.bars
-            ));
-        }
-        if let Some(key) = params.key.filter(|k| *k > 11) {
-            return err(format!("key {key} is outside 0–11"));
-        }
+        params.check_length_and_key()?;
         self.prepare_candidates()?;
         let bars = params.bars as usize;
         let z_dim = self.runner.meta.z_dim;
