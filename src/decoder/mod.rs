@@ -1,6 +1,8 @@
-//! The neural decoder: loads Lofi Loom's two ONNX graphs with tract, checks their interface,
-//! draws the seeded random numbers, runs the graphs bar by bar and turns the tokens into a
-//! [`Progression`]. The only module that imports tract (pinned in `Cargo.toml`).
+//! The neural decoder: loads Lofi Loom's ONNX graphs with tract (the mode graph and the bar
+//! graph's three variants: nucleus, plain for top-p 1, batched for candidates), checks their
+//! interface, draws the seeded random numbers, runs the graphs bar by bar and turns the tokens
+//! into a [`Progression`]; for a new seed it also writes and scores the candidates. The only
+//! module that imports tract (pinned in `Cargo.toml`).
 //!
 //! Ownership, by thread:
 //! * [`Model`] — read-only after loading, `Send + Sync`, shared in an `Arc` by every plugin
@@ -13,7 +15,8 @@
 //! (`worker::neural`) turns requests into [`GenerateParams`].
 //!
 //! Split by job: [`model`](Model) loads and checks the graphs, `draws` makes the seeded random
-//! numbers, `runner` feeds tensors to tract, `generate` holds the policy (locks, redraws).
+//! numbers, `runner` feeds tensors to tract, `generate` holds the policy (locks, redraws),
+//! `candidates` derives the candidates' seeds and scores them.
 //!
 //! The graphs' exact interface is in `models/MODEL.md` ("ONNX interface"): the mode graph picks
 //! a mode from (z, energy, valence); the bar graph writes one whole bar (chord + 8 melody

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Longest activation waits for a new instance's first phrase (the first instance in a process
-/// also loads the model: about 75 ms on a 2-core machine).
+/// also loads the model: about 50 ms on a 2-core machine).
 const FIRST_PHRASE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often activation looks for that phrase.
 const ACTIVATION_POLL: Duration = Duration::from_micros(200);
