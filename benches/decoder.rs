@@ -187,29 +187,11 @@ fn main() {
     // Decoding only (draws made outside the timing): `bars` bar calls, plus the mode graph
     // when `mode` is None.
     let time_decode = |g: &mut Generator, bars: usize, mode: Option<Mode>| -> Stats {
-        let times: Vec<Duration> = (0..RUNS as u64 + 20)
-            .map(|seed| {
-                let d = Draws::new(seed, bars, z_dim);
-                let inputs = DecodeInputs {
-                    z: &d.z,
-                    energy: 0.5,
-                    valence: 0.5,
-                    temperature: 1.0,
-                    mode: mode.map_or(ModeInput::Sample(d.mode_uniform), ModeInput::Fixed),
-                    bar_uniforms: &d.bar_uniforms[..bars],
-                    forced_chords: &[],
-                    top_p: 1.0,
-                    rhythm: &[],
-                };
-                let start = Instant::now();
-                let out = g.decode_with(black_box(&inputs));
-                let elapsed = start.elapsed();
-                black_box(out.ok());
-                elapsed
-            })
-            .skip(20)
-            .collect();
-        Stats::of(times)
+        runs(|seed| {
+            let d = Draws::new(seed, bars, z_dim);
+            let inputs = mid_knobs(&d, bars, mode);
+            timed(|| g.decode_with(black_box(&inputs)).ok())
+        })
     };
     let bar_call = time_decode(&mut g, 1, Some(Mode::Ionian));
     let bar_and_mode = time_decode(&mut g, 1, None);
@@ -217,34 +199,14 @@ fn main() {
     let bar_call_nucleus = time_decode(&mut g_nucleus, 1, Some(Mode::Ionian));
     // The batched graph: 8 phrases' tokens per run (the mode graph once per phrase).
     let time_batch = |g: &mut Generator, bars: usize, mode: Option<Mode>| -> Stats {
-        let times: Vec<Duration> = (0..RUNS as u64 + 20)
-            .map(|run| {
-                let draws: Vec<Draws> = (0..CANDIDATES as u64)
-                    .map(|i| Draws::new(run * 100 + i, bars, z_dim))
-                    .collect();
-                let inputs: Vec<DecodeInputs> = draws
-                    .iter()
-                    .map(|d| DecodeInputs {
-                        z: &d.z,
-                        energy: 0.5,
-                        valence: 0.5,
-                        temperature: 1.0,
-                        mode: mode.map_or(ModeInput::Sample(d.mode_uniform), ModeInput::Fixed),
-                        bar_uniforms: &d.bar_uniforms[..bars],
-                        forced_chords: &[],
-                        top_p: 1.0,
-                        rhythm: &[],
-                    })
-                    .collect();
-                let start = Instant::now();
-                let out = g.decode_batch_with(black_box(&inputs));
-                let elapsed = start.elapsed();
-                black_box(out.ok());
-                elapsed
-            })
-            .skip(20)
-            .collect();
-        Stats::of(times)
+        runs(|run| {
+            let draws: Vec<Draws> = (0..CANDIDATES as u64)
+                .map(|i| Draws::new(run * 100 + i, bars, z_dim))
+                .collect();
+            let inputs: Vec<DecodeInputs> =
+                draws.iter().map(|d| mid_knobs(d, bars, mode)).collect();
+            timed(|| g.decode_batch_with(black_box(&inputs)).ok())
+        })
     };
     let bar_call_k8 = time_batch(&mut g, 1, Some(Mode::Ionian));
     let eight_k8 = time_batch(&mut g, MAX_BARS, None);
@@ -259,25 +221,21 @@ fn main() {
         ..RenderSettings::neutral()
     };
     let mut failures = 0usize;
-    let times: Vec<Duration> = (0..RUNS as u64 + 20)
-        .map(|seed| {
-            let params = GenerateParams {
-                seed,
-                bars: 8,
-                ..GenerateParams::default()
-            };
-            let start = Instant::now();
-            match g.generate(black_box(&params)) {
-                Ok(p) => render_into(&p, None, &settings, &mut phrase),
-                Err(_) => failures += 1,
-            }
-            let elapsed = start.elapsed();
-            black_box(phrase.notes().len());
-            elapsed
-        })
-        .skip(20)
-        .collect();
-    let full = Stats::of(times);
+    let full = runs(|seed| {
+        let params = GenerateParams {
+            seed,
+            bars: 8,
+            ..GenerateParams::default()
+        };
+        let start = Instant::now();
+        match g.generate(black_box(&params)) {
+            Ok(p) => render_into(&p, None, &settings, &mut phrase),
+            Err(_) => failures += 1,
+        }
+        let elapsed = start.elapsed();
+        black_box(phrase.notes().len());
+        elapsed
+    });
     if failures > 0 {
         println!("  ({failures} generations failed)");
     }
@@ -299,47 +257,39 @@ fn main() {
             quality,
         }));
     }
-    let times: Vec<Duration> = (0..RUNS as u64 + 20)
-        .map(|seed| {
-            let params = GenerateParams {
-                seed,
-                bars: 8,
-                key: Some(0),
-                mode: Some(Mode::Ionian),
-                locked_chords,
-                ..GenerateParams::default()
-            };
-            let start = Instant::now();
-            if let Ok(p) = g.generate(black_box(&params)) {
-                render_into(&p, None, &settings, &mut phrase);
-            }
-            let elapsed = start.elapsed();
-            black_box(phrase.notes().len());
-            elapsed
-        })
-        .skip(20)
-        .collect();
-    let forced = Stats::of(times);
+    let forced = runs(|seed| {
+        let params = GenerateParams {
+            seed,
+            bars: 8,
+            key: Some(0),
+            mode: Some(Mode::Ionian),
+            locked_chords,
+            ..GenerateParams::default()
+        };
+        let start = Instant::now();
+        if let Ok(p) = g.generate(black_box(&params)) {
+            render_into(&p, None, &settings, &mut phrase);
+        }
+        let elapsed = start.elapsed();
+        black_box(phrase.notes().len());
+        elapsed
+    });
 
     // Candidates: 8 phrases, scored, the closest chosen (rendering it as above).
-    let times: Vec<Duration> = (0..RUNS as u64 + 20)
-        .map(|seed| {
-            let params = GenerateParams {
-                seed,
-                bars: 8,
-                ..GenerateParams::default()
-            };
-            let start = Instant::now();
-            if let Ok(c) = g.candidates(black_box(&params)) {
-                render_into(&c.chosen().progression, None, &settings, &mut phrase);
-            }
-            let elapsed = start.elapsed();
-            black_box(phrase.notes().len());
-            elapsed
-        })
-        .skip(20)
-        .collect();
-    let candidates = Stats::of(times);
+    let candidates = runs(|seed| {
+        let params = GenerateParams {
+            seed,
+            bars: 8,
+            ..GenerateParams::default()
+        };
+        let start = Instant::now();
+        if let Ok(c) = g.candidates(black_box(&params)) {
+            render_into(&c.chosen().progression, None, &settings, &mut phrase);
+        }
+        let elapsed = start.elapsed();
+        black_box(phrase.notes().len());
+        elapsed
+    });
     let control = controllability(&mut g);
 
     let row = |label: &str, s: Stats, target: &str| {
@@ -456,6 +406,37 @@ fn main() {
             }
             Err(why) => println!("onnxruntime comparison skipped: {why}"),
         }
+    }
+}
+
+/// [`RUNS`] timings of `run` (called with 0, 1, …) after 20 untimed warm-up calls.
+fn runs(mut run: impl FnMut(u64) -> Duration) -> Stats {
+    for i in 0..20 {
+        run(i);
+    }
+    Stats::of((20..RUNS as u64 + 20).map(run).collect())
+}
+
+/// How long `f` takes (its result kept from the optimiser).
+fn timed<T>(f: impl FnOnce() -> T) -> Duration {
+    let start = Instant::now();
+    black_box(f());
+    start.elapsed()
+}
+
+/// The decoder's inputs for `d` at mid knobs, temperature and top-p 1, nothing locked: the
+/// mode fixed, or sampled from `d`'s uniform.
+fn mid_knobs(d: &Draws, bars: usize, mode: Option<Mode>) -> DecodeInputs<'_> {
+    DecodeInputs {
+        z: &d.z,
+        energy: 0.5,
+        valence: 0.5,
+        temperature: 1.0,
+        mode: mode.map_or(ModeInput::Sample(d.mode_uniform), ModeInput::Fixed),
+        bar_uniforms: &d.bar_uniforms[..bars],
+        forced_chords: &[],
+        top_p: 1.0,
+        rhythm: &[],
     }
 }
 
