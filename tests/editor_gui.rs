@@ -337,8 +337,10 @@ fn near(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tolerance)
 }
 
-/// Moves the pointer to (x, y) on the root window and clicks the left button, like a user.
-fn click(conn: &RustConnection, root: Window, (x, y): (i16, i16)) {
+/// Moves the pointer to `at` (in the host window, logical points = pixels under Xvfb) and clicks
+/// the left button, like a user.
+fn click(conn: &RustConnection, root: Window, at: egui::Pos2) {
+    let (x, y) = (ORIGIN.0 + at.x as i16, ORIGIN.1 + at.y as i16);
     let pause = Duration::from_millis(150);
     conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, CURRENT_TIME, root, x, y, 0)
         .expect("XTEST motion");
@@ -503,12 +505,7 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
     // Click Regenerate: the parameter flips as one gesture.
     played.params.lock().expect("events").clear();
     let clicked_at = played.position.load(Ordering::SeqCst);
-    let centre = button.center();
-    click(
-        &conn,
-        root,
-        (ORIGIN.0 + centre.x as i16, ORIGIN.1 + centre.y as i16),
-    );
+    click(&conn, root, button.center());
     let deadline = Instant::now() + TIMEOUT;
     let seen = loop {
         pump_main_thread(&mut instance);
@@ -600,11 +597,7 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
     // Click the first card: that phrase is queued, swaps in at the next bar line and loops.
     let card = alternative_cards(layout_of(w, h).alternatives, CANDIDATES - 1)[0].center();
     let picked_at = played.position.load(Ordering::SeqCst);
-    click(
-        &conn,
-        root,
-        (ORIGIN.0 + card.x as i16, ORIGIN.1 + card.y as i16),
-    );
+    click(&conn, root, card);
     let deadline = Instant::now() + TIMEOUT;
     let picked = loop {
         pump_main_thread(&mut instance);
