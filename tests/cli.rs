@@ -20,6 +20,7 @@ mod tempdir;
 
 use lofi_loom::audio::sequencer::Sequencer;
 use lofi_loom::audio::sim::{Recorder, SimTransport};
+use lofi_loom::music::drums;
 use lofi_loom::music::phrase::Phrase;
 use lofi_loom::music::progression::Progression;
 use lofi_loom::music::render::{self, RenderSettings};
@@ -375,11 +376,12 @@ fn cli_writes_what_the_sequencer_plays_in_a_48k_host() {
         "0.8",
         "--time-sig",
         "3/4",
-        "--no-drums",
+        "--lazy",
+        "50",
     ];
     let midi = parse(&render_ok(&args));
-    // 8 bars of 3/4 at 960 PPQ.
-    assert_eq!(midi.ends, [8 * 2880; 4]);
+    // 8 bars of 3/4 at 960 PPQ: the conductor track and four parts.
+    assert_eq!(midi.ends, [8 * 2880; 5]);
     let text = std::fs::read_to_string(fixture("ii-v-i.json")).expect("fixture");
     let progression = Progression::from_json(&text).expect("valid fixture");
     let settings = RenderSettings {
@@ -388,11 +390,15 @@ fn cli_writes_what_the_sequencer_plays_in_a_48k_host() {
         humanize_pct: 60.0,
         humanize_seed: 7,
         energy: 0.8,
+        lazy_pct: 50.0,
         ..RenderSettings::neutral()
     };
-    let phrase = render::render(&progression, &settings);
+    // The drums a progression file gets are written from the seed, at the phrase's length.
+    let groove = drums::write_groove(7, 0.8, 8);
+    let mut phrase = Phrase::new(8);
+    render::render_into(&progression, Some(&groove), &settings, &mut phrase);
     let played = sequencer_at_48k(&phrase, 75.0, (3, 4), 8);
-    for (track, channel) in [(1, 0), (2, 1), (3, 2)] {
+    for (track, channel) in [(1, 0), (2, 1), (3, 2), (4, 9)] {
         let expected: Vec<FileEvent> = played.iter().copied().filter(|e| e.4 == channel).collect();
         assert_eq!(midi.events[track], expected, "channel {channel}");
         assert!(!expected.is_empty());
@@ -783,6 +789,11 @@ fn the_model_writes_a_phrase_the_seed_reproduces() {
     let progression =
         lofi_loom::music::progression::Progression::from_json(&first.stdout).expect("valid");
     assert_eq!(progression.bars.len(), 8);
+    // The groove is printed beside the tokens: the one the seed writes at this Energy.
+    let groove: drums::Groove =
+        serde_json::from_value(tokens["drums"].clone()).expect("--json prints the groove");
+    assert_eq!(groove.bars.len(), 8);
+    assert_eq!(groove, drums::write_groove(7, 0.3, 8));
     assert!(
         first.stderr.contains("8 bars at 82 BPM"),
         "{}",
