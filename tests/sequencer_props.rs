@@ -6,10 +6,49 @@
 
 use lofi_loom::audio::sequencer::{Sequencer, SwapMode};
 use lofi_loom::audio::sim::{Recorder, SimTransport, TimedEvent};
+use lofi_loom::music::drums;
 use lofi_loom::music::phrase::{Note, Part, Phrase};
+use lofi_loom::music::progression::Progression;
+use lofi_loom::music::render::{render_into, RenderSettings};
 use proptest::prelude::*;
 
-fn arb_phrase() -> impl Strategy<Value = Phrase> {
+/// Random notes on a loose eighth grid, or a phrase written as the plugin writes one.
+fn arb_phrase() -> BoxedStrategy<Phrase> {
+    prop_oneof![arb_notes(), arb_written()].boxed()
+}
+
+/// The ii–V–I fixture with the drum groove of a random seed and Energy, rendered with random
+/// Swing, Humanize and Lazy: sixteenth-note drum hits with their short fixed lengths on
+/// channel 10 beside the chords, bass and melody, as the worker renders them.
+fn arb_written() -> impl Strategy<Value = Phrase> {
+    (
+        prop::sample::select(vec![1u32, 2, 4, 8]),
+        any::<u64>(),
+        0.0f32..=1.0,
+        0.0f32..=60.0,
+        0.0f32..=100.0,
+        0.0f32..=100.0,
+    )
+        .prop_map(|(bars, seed, energy, swing_pct, humanize_pct, lazy_pct)| {
+            let progression = Progression::from_json(include_str!("fixtures/ii-v-i.json"))
+                .expect("valid fixture");
+            let groove = drums::write_groove(seed, energy, bars);
+            let settings = RenderSettings {
+                bars: Some(bars),
+                energy,
+                swing_pct,
+                humanize_pct,
+                humanize_seed: seed,
+                lazy_pct,
+                ..RenderSettings::neutral()
+            };
+            let mut p = Phrase::new(bars);
+            render_into(&progression, Some(&groove), &settings, &mut p);
+            p
+        })
+}
+
+fn arb_notes() -> impl Strategy<Value = Phrase> {
     let part = prop::sample::select(vec![Part::Chords, Part::Bass, Part::Melody, Part::Drums]);
     let note = (0u32..64, 0.0f64..0.2, 1u32..24, 30u8..96, 0u8..4, part);
     (
