@@ -230,7 +230,13 @@ fn level() {
                 compose::write_progression(&mut source, &knobs, seed, None).ok()??;
             let groove = compose::write_groove(&knobs, seed);
             let mut phrase = Phrase::new(MAX_BARS as u32);
-            compose::render_phrase(&progression, Some(&groove), &knobs, seed, &mut phrase);
+            compose::render_phrase(
+                &progression,
+                Some(&groove),
+                &knobs,
+                (seed, seed),
+                &mut phrase,
+            );
             Some(phrase)
         })
         .collect();

@@ -389,6 +389,7 @@ fn cli_writes_what_the_sequencer_plays_in_a_48k_host() {
         swing_pct: 30.0,
         humanize_pct: 60.0,
         humanize_seed: 7,
+        drum_seed: 7,
         energy: 0.8,
         lazy_pct: 50.0,
         ..RenderSettings::neutral()

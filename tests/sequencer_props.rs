@@ -39,6 +39,7 @@ fn arb_written() -> impl Strategy<Value = Phrase> {
                 swing_pct,
                 humanize_pct,
                 humanize_seed: seed,
+                drum_seed: seed,
                 lazy_pct,
                 ..RenderSettings::neutral()
             };

@@ -203,7 +203,13 @@ fn render_command(args: &RenderArgs) -> Result<(), CliError> {
     }
     let mut phrase = Phrase::new(MAX_BARS as u32);
     let seed = args.performance.seed;
-    compose::render_phrase(&progression, Some(&groove), &knobs, seed, &mut phrase);
+    compose::render_phrase(
+        &progression,
+        Some(&groove),
+        &knobs,
+        (seed, seed),
+        &mut phrase,
+    );
     let export = args.output.export_settings(file_bpm);
     let path = &args.output_path;
     if is_wav(path) {

@@ -81,6 +81,10 @@ pub struct RenderSettings {
     pub humanize_pct: f32,
     /// Seed of the humanize jitter: the same seed always gives the same phrase.
     pub humanize_seed: u64,
+    /// Seed of the drums' humanize jitter: the groove's seed, which is the phrase's seed
+    /// unless Lock drums kept an earlier groove or Drums only wrote a new one, so a kept
+    /// groove plays exactly as before.
+    pub drum_seed: u64,
     /// The chord part; defaults to channel 0 (user channel 1).
     pub chords: PartSettings,
     /// The bass part; defaults to channel 1 (user channel 2).
@@ -104,6 +108,7 @@ impl RenderSettings {
             swing_pct: knobs.swing_pct,
             humanize_pct: knobs.humanize_pct,
             humanize_seed: seed,
+            drum_seed: seed,
             chords: knobs.chords,
             bass: knobs.bass,
             melody: knobs.melody,
@@ -122,6 +127,7 @@ impl RenderSettings {
             swing_pct: 0.0,
             humanize_pct: 0.0,
             humanize_seed: 0,
+            drum_seed: 0,
             chords: part(0),
             bass: part(1),
             melody: part(2),
@@ -167,14 +173,14 @@ pub fn render_into(
     out.finish();
 }
 
-/// The groove performed with the phrase's feel (swing, humanize with the phrase seed, Lazy,
+/// The groove performed with the phrase's feel (swing, humanize with the groove's seed, Lazy,
 /// energy), each hit a short note on the drum channel at the kit's key.
 fn render_drums(groove: &Groove, bars: usize, settings: &RenderSettings, out: &mut Phrase) {
     let feel = DrumFeel {
         energy: settings.energy,
         swing_pct: settings.swing_pct,
         humanize_pct: settings.humanize_pct,
-        humanize_seed: settings.humanize_seed,
+        humanize_seed: settings.drum_seed,
         lazy_pct: settings.lazy_pct,
     };
     let (channel, kit) = (settings.drums.channel, settings.kit);

@@ -43,22 +43,21 @@ pub fn with_overrides(mut progression: Progression, knobs: &Knobs) -> Progressio
 }
 
 /// Renders `progression` and `groove` (None: no drums) as played with `knobs` (key and mode
-/// overrides applied, humanized with `seed`) into `out`, replacing its contents. Allocates only
-/// the override copy.
+/// overrides applied, humanized with `seed`, the drums with `groove_seed`) into `out`,
+/// replacing its contents. Allocates only the override copy.
 pub fn render_phrase(
     progression: &Progression,
     groove: Option<&Groove>,
     knobs: &Knobs,
-    seed: u64,
+    (seed, groove_seed): (u64, u64),
     out: &mut Phrase,
 ) {
     let played = with_overrides(progression.clone(), knobs);
-    render_into(
-        &played,
-        groove,
-        &RenderSettings::from_knobs(knobs, seed),
-        out,
-    );
+    let settings = RenderSettings {
+        drum_seed: groove_seed,
+        ..RenderSettings::from_knobs(knobs, seed)
+    };
+    render_into(&played, groove, &settings, out);
 }
 
 /// A phrase written and rendered in one go.
@@ -84,7 +83,13 @@ pub fn compose(
     };
     let groove = write_groove(knobs, seed);
     let mut phrase = Phrase::new(MAX_BARS as u32);
-    render_phrase(&progression, Some(&groove), knobs, seed, &mut phrase);
+    render_phrase(
+        &progression,
+        Some(&groove),
+        knobs,
+        (seed, seed),
+        &mut phrase,
+    );
     Ok(Some(Composed {
         progression,
         groove,

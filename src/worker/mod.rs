@@ -44,7 +44,7 @@ pub fn render_session(session: &Session, knobs: &Knobs, out: &mut Phrase) -> boo
         progression,
         session.groove.as_ref(),
         knobs,
-        session.seed,
+        (session.seed, session.groove_seed()),
         out,
     );
     true
@@ -74,7 +74,7 @@ fn alternative_views(alternatives: &[Alternative], knobs: &Knobs) -> Vec<PhraseV
         .iter()
         .map(|a| {
             let mut phrase = Phrase::new(MAX_BARS as u32);
-            render_phrase(&a.progression, None, knobs, a.seed, &mut phrase);
+            render_phrase(&a.progression, None, knobs, (a.seed, a.seed), &mut phrase);
             PhraseView {
                 id: 0,
                 seed: a.seed,
@@ -221,10 +221,11 @@ impl WorkerState {
             }
             EditorToWorker::UseAlternative { seed, knobs } => {
                 self.session.update(|s| {
+                    // Lock drums keeps the groove and its seed; otherwise the groove is the
+                    // alternative's own.
+                    s.groove_seed =
+                        (knobs.lock_drums && s.groove.is_some()).then(|| s.groove_seed());
                     s.seed = seed;
-                    if !(knobs.lock_drums && s.groove.is_some()) {
-                        s.groove_seed = None;
-                    }
                 });
                 self.fresh_entry = true;
                 self.wait_for(Request::new(RequestKind::Vary, knobs), 0);
@@ -318,6 +319,11 @@ impl WorkerState {
         let mut session = self.session.get();
         let keep_groove = knobs.lock_drums && session.groove.is_some();
         if request.kind == RequestKind::NewSeed {
+            if keep_groove {
+                // The kept groove keeps its seed (and so its humanize) whatever the new
+                // phrase's seed is.
+                session.groove_seed = Some(session.groove_seed());
+            }
             session.seed = next_seed(session.seed);
             // The candidate of the new seed that lands closest to the knobs plays; its own
             // seed becomes the phrase's, so knob moves vary it as they vary any phrase.
@@ -407,6 +413,7 @@ impl WorkerState {
 mod tests {
     use super::*;
     use crate::bridge::lock;
+    use crate::music::phrase::Note;
     use crate::music::progression::Progression;
     use crate::music::progression::{Bar, Chord, Mode, Step};
     use std::sync::Mutex;
@@ -728,19 +735,24 @@ mod tests {
         assert_ne!(second.seed, first.seed);
         assert_ne!(second.progression, first.progression);
         assert_eq!(second.groove.as_ref(), Some(&groove));
-        assert_eq!(second.groove_seed, None);
-        let drums = |p: &Phrase| -> Vec<(u64, u8)> {
+        assert_eq!(
+            second.groove_seed,
+            Some(first.seed),
+            "the groove keeps its seed"
+        );
+        let drums = |p: &Phrase| -> Vec<Note> {
             p.notes()
                 .iter()
                 .filter(|n| n.part == crate::music::phrase::Part::Drums)
-                .map(|n| (n.start_beats.to_bits(), n.key))
+                .copied()
                 .collect()
         };
         let mut before = Phrase::new(8);
         render_session(&first, &knobs, &mut before);
-        // Humanize follows the phrase seed, so compare the hits' keys and their order.
-        let keys = |v: Vec<(u64, u8)>| v.into_iter().map(|(_, k)| k).collect::<Vec<_>>();
-        assert_eq!(keys(drums(&p)), keys(drums(&before)));
+        // The kept groove plays exactly as before: the same hits, times, lengths and
+        // velocities (its humanize follows the groove's seed, not the new phrase's).
+        assert!(!drums(&before).is_empty());
+        assert_eq!(drums(&p), drums(&before));
         ends.retire(p);
 
         // Drums only: the same chords and seed, the next groove seed.
@@ -756,10 +768,10 @@ mod tests {
             (third.seed, &third.progression),
             (second.seed, &second.progression)
         );
-        assert_eq!(third.groove_seed, Some(next_seed(second.seed)));
+        assert_eq!(third.groove_seed, Some(next_seed(first.seed)));
         assert_eq!(
             third.groove,
-            Some(write_groove(&knobs, next_seed(second.seed)))
+            Some(write_groove(&knobs, next_seed(first.seed)))
         );
         assert_ne!(third.groove, second.groove);
         // Each of the three is in the history, with its groove.
@@ -837,7 +849,7 @@ mod tests {
             &pick.progression,
             s.groove.as_ref(),
             &knobs,
-            pick.seed,
+            (pick.seed, s.groove_seed()),
             &mut shown,
         );
         shown.set_id(picked.id());

@@ -86,7 +86,7 @@ pub struct DrumFeel {
     pub swing_pct: f32,
     /// 0..=100 (NaN = 0): timing jitter, velocity jitter and the timekeepers' metric accents.
     pub humanize_pct: f32,
-    /// The phrase seed: seeds the humanize stream.
+    /// The groove's seed: seeds the humanize stream.
     pub humanize_seed: u64,
     /// 0..=100 (NaN = 0): snare/clap/side stick laid back, timekeepers pushed slightly ahead.
     pub lazy_pct: f32,
