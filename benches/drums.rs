@@ -8,7 +8,8 @@
 //!   bars 4 and 8 differ from bar 1;
 //! * distinct one-bar kick/snare patterns (bar 1) over seeds 1..=100 at Energy 0.5;
 //! * same seed, Energy ± 0.05: % of kick/snare/clap onsets kept;
-//! * median time to write + render an 8-bar phrase (µs; meaningful in a release build).
+//! * median time to write + render an 8-bar phrase (µs; meaningful in a release build), and
+//!   the decoder's time to write the same phrase's progression in the same run.
 //!
 //! `--show SEED` prints that seed's grooves at Energy 0, 0.5 and 1 as grids.
 
@@ -18,10 +19,14 @@
 #[path = "common/rank.rs"]
 mod rank;
 
+use lofi_loom::decoder::Model;
 use lofi_loom::music::drums::{
     render_groove, write_groove, write_groove_with_info, DrumFeel, DrumHit, DrumSound, Groove,
     STEPS_PER_BAR,
 };
+use lofi_loom::music::knobs::Knobs;
+use lofi_loom::worker::compose;
+use lofi_loom::worker::neural::NeuralSource;
 use rank::spearman;
 use std::collections::HashSet;
 use std::hint::black_box;
@@ -299,9 +304,9 @@ fn timing() {
     }
     black_box(hits);
     times.sort_by(f64::total_cmp);
+    let drums_us = times[times.len() / 2];
     println!(
-        "write + render an 8-bar phrase: median {:.1} µs, p95 {:.1} µs (3000 runs, {} build)",
-        times[times.len() / 2],
+        "write + render an 8-bar phrase: median {drums_us:.1} µs, p95 {:.1} µs (3000 runs, {} build)",
         times[times.len() * 95 / 100],
         if cfg!(debug_assertions) {
             "debug"
@@ -309,6 +314,34 @@ fn timing() {
             "release"
         }
     );
+    match decoder_us() {
+        Some(decoder) => println!(
+            "the decoder writes an 8-bar progression in {decoder:.0} µs (median, same run): the drums take {:.1} % of that",
+            100.0 * drums_us / decoder
+        ),
+        None => println!("the decoder could not be timed: the embedded model did not load"),
+    }
+}
+
+/// Median time for the embedded decoder to write an 8-bar progression at the plugin's
+/// default knobs (seeds 1..=200, after a warm-up), in µs: what the worker spends beside the
+/// drums for every new phrase.
+fn decoder_us() -> Option<f64> {
+    let model = Model::embedded().ok()?;
+    let mut source = NeuralSource::new(&model, "embedded").ok()?;
+    let knobs = Knobs::default();
+    for seed in 0..20 {
+        black_box(compose::write_progression(&mut source, &knobs, seed, None).ok()?);
+    }
+    let mut times: Vec<f64> = (1..=200u64)
+        .map(|seed| {
+            let t = Instant::now();
+            black_box(compose::write_progression(&mut source, &knobs, seed, None).ok());
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    Some(times[times.len() / 2])
 }
 
 fn show(seed: u64) {
