@@ -136,7 +136,7 @@ fn golden_seeds_give_the_recorded_grooves_and_notes() {
 }
 
 /// Prints rand_chacha's values for the README's cross-check table:
-/// `cargo test --test golden -- --ignored print_rust_chacha --nocapture`.
+/// `cargo test --test drums_golden -- --ignored print_rust_chacha --nocapture`.
 #[test]
 #[ignore]
 fn print_rust_chacha() {
