@@ -30,7 +30,6 @@ use lofi_loom::audio::engine::SoundBlock;
 use lofi_loom::decoder::Model;
 use lofi_loom::music::knobs::Knobs;
 use lofi_loom::music::phrase::Phrase;
-use lofi_loom::music::progression::MAX_BARS;
 use lofi_loom::worker::compose;
 use lofi_loom::worker::neural::NeuralSource;
 use std::hint::black_box;
@@ -226,18 +225,8 @@ fn level() {
         .clone()
         .filter_map(|seed| {
             let mut source = NeuralSource::new(&model, "embedded".to_owned()).ok()?;
-            let progression =
-                compose::write_progression(&mut source, &knobs, seed, None).ok()??;
-            let groove = compose::write_groove(&knobs, seed);
-            let mut phrase = Phrase::new(MAX_BARS as u32);
-            compose::render_phrase(
-                &progression,
-                Some(&groove),
-                &knobs,
-                (seed, seed),
-                &mut phrase,
-            );
-            Some(phrase)
+            let composed = compose::compose(&mut source, &knobs, seed).ok()??;
+            Some(composed.phrase)
         })
         .collect();
     println!();

@@ -2,9 +2,9 @@
 //! exactly what the plugin would play.
 //!
 //! Owns argument parsing, error reporting and exit codes; the music is the library's, written
-//! through the plugin's own path ([`compose::write_progression`] and [`compose::render_phrase`]
-//! with [`Knobs`] whose defaults are a fresh plugin's, then [`export::midi_file`] plays it
-//! through the real sequencer and writes the file). So `lofi-loom render --seed 7 --energy 0.3`
+//! through the plugin's own path ([`compose::write_progression`] and
+//! [`compose::compose_progression`] with [`Knobs`] whose defaults are a fresh plugin's, then
+//! [`export::midi_file`] plays it through the real sequencer and writes the file). So `lofi-loom render --seed 7 --energy 0.3`
 //! writes exactly what a fresh plugin plays for seed 7 at Energy 0.3. Each subcommand is a
 //! [`Command`] variant with its own options; option groups shared between subcommands
 //! ([`OutputOptions`], [`PerformanceOptions`]) parse themselves. Ranges come from
@@ -197,19 +197,14 @@ fn render_command(args: &RenderArgs) -> Result<(), CliError> {
         }
     };
     // Drums are written from the seed, as a fresh plugin writes them with a new phrase.
-    let groove = compose::write_groove(&knobs, args.performance.seed);
+    let composed = compose::compose_progression(progression, &knobs, args.performance.seed);
     if args.generator.json {
-        print_out(&format!("{}\n", tokens_json(&progression, &groove)))?;
+        print_out(&format!(
+            "{}\n",
+            tokens_json(&composed.progression, &composed.groove)
+        ))?;
     }
-    let mut phrase = Phrase::new(MAX_BARS as u32);
-    let seed = args.performance.seed;
-    compose::render_phrase(
-        &progression,
-        Some(&groove),
-        &knobs,
-        (seed, seed),
-        &mut phrase,
-    );
+    let phrase = composed.phrase;
     let export = args.output.export_settings(file_bpm);
     let path = &args.output_path;
     if is_wav(path) {

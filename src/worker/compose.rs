@@ -72,7 +72,7 @@ pub struct Composed {
 }
 
 /// Writes and renders in one go (allocates the phrase), the groove from the phrase's seed:
-/// what the command line does, and what a fresh plugin's worker writes for `seed`.
+/// what a fresh plugin's worker writes for `seed`.
 pub fn compose(
     source: &mut dyn PhraseSource,
     knobs: &Knobs,
@@ -81,6 +81,13 @@ pub fn compose(
     let Some(progression) = write_progression(source, knobs, seed, None)? else {
         return Ok(None);
     };
+    Ok(Some(compose_progression(progression, knobs, seed)))
+}
+
+/// Writes the groove for an already-written `progression` from `seed` and renders both
+/// (allocates the phrase): [`compose`] after its progression is written, and what the
+/// command line does with a progression it wrote or read from a file.
+pub fn compose_progression(progression: Progression, knobs: &Knobs, seed: u64) -> Composed {
     let groove = write_groove(knobs, seed);
     let mut phrase = Phrase::new(MAX_BARS as u32);
     render_phrase(
@@ -90,11 +97,11 @@ pub fn compose(
         (seed, seed),
         &mut phrase,
     );
-    Ok(Some(Composed {
+    Composed {
         progression,
         groove,
         phrase,
-    }))
+    }
 }
 
 #[cfg(test)]
