@@ -67,7 +67,8 @@ pub enum MelodyVoice {
 pub struct InstrumentSettings {
     /// Whether it is heard (off = level fades to silence in ~20 ms; notes still run).
     pub on: bool,
-    /// Level, −60..=+6 dB.
+    /// Level, −60..=+6 dB; the bottom of the range, −60 dB, is silence (as off), so a part's
+    /// built-in instrument can be silenced while its MIDI still plays.
     pub level_db: f32,
 }
 
@@ -250,7 +251,7 @@ fn level_db(x: f32, default: f32) -> f32 {
     if x.is_nan() {
         default
     } else {
-        x.clamp(-60.0, 6.0)
+        x.clamp(LEVEL_DB.min, LEVEL_DB.max)
     }
 }
 
@@ -259,8 +260,9 @@ impl Sanitized {
     fn new(s: &SoundSettings) -> Sanitized {
         let d = DEFAULT_SETTINGS;
         let gain = |i: InstrumentSettings, def: InstrumentSettings| {
-            if i.on {
-                db_to_gain(level_db(i.level_db, def.level_db))
+            let db = level_db(i.level_db, def.level_db);
+            if i.on && db > LEVEL_DB.min {
+                db_to_gain(db)
             } else {
                 0.0
             }
@@ -534,5 +536,45 @@ impl Band {
             Some(i) => self.quiet_samples = (len - 1 - i) as u64,
             None => self.quiet_samples += len as u64,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders one second of a keys chord with `keys` as the keys' settings, the texture's
+    /// noise off.
+    fn keys_chord(keys: InstrumentSettings) -> (Vec<f32>, Vec<f32>) {
+        let settings = SoundSettings {
+            keys,
+            dust: 0.0,
+            ..DEFAULT_SETTINGS
+        };
+        let mut band = Band::new(48_000.0);
+        band.set_playing(true);
+        for key in [57, 60, 64, 67] {
+            band.note_on(Instrument::Keys, key, 100);
+        }
+        let (mut l, mut r) = (vec![0.0; 48_000], vec![0.0; 48_000]);
+        for (l, r) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
+            band.render(&settings, l, r);
+        }
+        (l, r)
+    }
+
+    #[test]
+    fn the_bottom_of_the_level_range_is_silence_like_off() {
+        let at = |on, level_db| keys_chord(InstrumentSettings { on, level_db });
+        let off = at(false, 0.0);
+        assert_eq!(at(true, LEVEL_DB.min), off);
+        assert_eq!(
+            at(true, -1000.0),
+            off,
+            "below the range is clamped to its bottom"
+        );
+        // Just above the bottom it is quiet but heard.
+        let quiet = at(true, LEVEL_DB.min + 0.5);
+        assert!(quiet.0.iter().any(|&x| x != 0.0));
     }
 }
