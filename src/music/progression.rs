@@ -28,10 +28,10 @@ pub const CHORDS_PER_BAR: u32 = 1;
 pub const STEPS_PER_CHORD: usize = 8;
 /// Length of one melody step in quarter-note beats.
 pub const STEP_BEATS: f64 = BEATS_PER_BAR as f64 / (CHORDS_PER_BAR as f64 * STEPS_PER_CHORD as f64);
+/// Length of an eighth note in beats: the unit swing works on, in every part.
+pub const EIGHTH_BEATS: f64 = 0.5;
 /// The longest phrase, in bars.
 pub const MAX_BARS: usize = 8;
-/// Phrase lengths offered to the user, in bars.
-pub const PHRASE_BARS: [u32; 4] = [1, 2, 4, 8];
 /// Lowest melody pitch, in semitones relative to the tonic (an octave below it).
 pub const MELODY_MIN: i8 = -12;
 /// Highest melody pitch, in semitones relative to the tonic (two octaves above it).

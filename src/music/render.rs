@@ -19,13 +19,13 @@
 use super::drums::{render_groove, DrumFeel, Groove, KitMap};
 use super::knobs::{KnobRange, Knobs, PartSettings, ENERGY, HUMANIZE_PCT, SWING_PCT};
 use super::phrase::{Note, Part, Phrase};
-use super::progression::{Progression, Step, BEATS_PER_BAR, MAX_BARS, STEPS_PER_CHORD, STEP_BEATS};
+use super::progression::{
+    Progression, Step, BEATS_PER_BAR, EIGHTH_BEATS, MAX_BARS, STEPS_PER_CHORD, STEP_BEATS,
+};
 use super::theory::{self, Register, Voicing};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Length of an eighth note in beats: the unit swing works on.
-const EIGHTH_BEATS: f64 = 0.5;
 /// Timing jitter at 100 % humanize: onsets move by up to ± this many beats.
 const MAX_TIMING_JITTER_BEATS: f64 = 0.04;
 /// Velocity jitter at 100 % humanize: velocities move by up to ± this much.

@@ -23,9 +23,9 @@ mod serde_form;
 
 pub use grammar::{write_groove, write_groove_with_info, GrooveInfo, GROOVE_STREAM};
 pub use perform::{
-    render_groove, DrumFeel, DrumHit, HAT_ACCENT, HUMANIZE_STREAM, LAZY_EARLY_BEATS,
-    LAZY_LATE_BEATS, MAX_HITS, MAX_SWING_PCT, MAX_TIMING_JITTER_BEATS, MAX_VELOCITY_JITTER,
-    NOTE_LEN_BEATS, SOUND_TRIM, VELOCITY_CURVE,
+    render_groove, DrumFeel, DrumHit, DRUM_TIMING_JITTER_BEATS, DRUM_VELOCITY_JITTER, HAT_ACCENT,
+    HUMANIZE_STREAM, LAZY_EARLY_BEATS, LAZY_LATE_BEATS, MAX_HITS, MAX_SWING_PCT, NOTE_LEN_BEATS,
+    SOUND_TRIM, VELOCITY_CURVE,
 };
 
 use std::fmt;
@@ -34,8 +34,8 @@ pub use super::progression::MAX_BARS;
 
 /// Sixteenth-note steps in a bar: the groove's grid.
 pub const STEPS_PER_BAR: usize = 16;
-/// Length of one step in quarter-note beats.
-pub const STEP_BEATS: f64 = 0.25;
+/// Length of one groove step (a sixteenth note) in quarter-note beats.
+pub const SIXTEENTH_BEATS: f64 = 0.25;
 /// Quarter-note beats in a bar (phrase bars are 4/4).
 pub const BEATS_PER_BAR: f64 = super::progression::BEATS_PER_BAR as f64;
 

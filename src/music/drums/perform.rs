@@ -39,14 +39,13 @@
 //!
 //! [`KitMap`]: super::KitMap
 
-use super::{DrumSound, Groove, Level, BEATS_PER_BAR, MAX_BARS, STEPS_PER_BAR, STEP_BEATS};
+use super::{DrumSound, Groove, Level, BEATS_PER_BAR, MAX_BARS, SIXTEENTH_BEATS, STEPS_PER_BAR};
+use crate::music::progression::EIGHTH_BEATS;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Largest swing, in percent of an eighth note (as the other parts).
 pub const MAX_SWING_PCT: f32 = crate::music::knobs::SWING_PCT.max;
-/// Length of an eighth note in beats: the unit swing works on.
-const EIGHTH_BEATS: f64 = 0.5;
 /// How far each sixteenth of a beat moves, in units of the eighth-note swing delay `d`.
 const SWING_SHAPE: [f64; 4] = [0.0, 0.5, 1.0, 0.5];
 /// At 100 % Lazy, snare, clap and side stick land this many beats late: 29.4 ms at 85 BPM.
@@ -55,9 +54,9 @@ pub const LAZY_LATE_BEATS: f64 = 1.0 / 24.0;
 pub const LAZY_EARLY_BEATS: f64 = 1.0 / 96.0;
 /// Timing jitter at 100 % humanize: ± this many beats (14.1 ms at 85 BPM; half the melody's,
 /// since drums are heard as the grid).
-pub const MAX_TIMING_JITTER_BEATS: f64 = 0.02;
+pub const DRUM_TIMING_JITTER_BEATS: f64 = 0.02;
 /// Velocity jitter at 100 % humanize: ± this much.
-pub const MAX_VELOCITY_JITTER: f64 = 8.0;
+pub const DRUM_VELOCITY_JITTER: f64 = 8.0;
 /// Metric accent of timekeeper hits at 100 % humanize, by `step mod 4`: the beat louder, the
 /// off-beat eighth a little softer, the sixteenths between softest.
 pub const HAT_ACCENT: [f64; 4] = [6.0, -8.0, -3.0, -8.0];
@@ -226,7 +225,7 @@ impl Feel {
 
     /// Step `step` of phrase bar `bar`, swung, in beats.
     fn swung_beats(&self, bar: usize, step: usize) -> f64 {
-        let grid_beats = (bar * STEPS_PER_BAR + step) as f64 * STEP_BEATS;
+        let grid_beats = (bar * STEPS_PER_BAR + step) as f64 * SIXTEENTH_BEATS;
         grid_beats + self.swing_beats * SWING_SHAPE[step % 4]
     }
 
@@ -249,7 +248,7 @@ impl Feel {
         if sound.is_hat() {
             v += self.humanize * HAT_ACCENT[step % 4];
         }
-        v += self.humanize * MAX_VELOCITY_JITTER * jitter;
+        v += self.humanize * DRUM_VELOCITY_JITTER * jitter;
         v.round().clamp(1.0, 127.0) as u8
     }
 }
@@ -282,7 +281,7 @@ impl Humanizer {
 
     /// A grid line's timing offset, in beats.
     fn timing_beats(&mut self) -> f64 {
-        self.unit() * self.amount * MAX_TIMING_JITTER_BEATS
+        self.unit() * self.amount * DRUM_TIMING_JITTER_BEATS
     }
 
     /// A hit's velocity jitter in [−1, 1) (scaled by the caller).
