@@ -49,7 +49,7 @@ use lofi_loom::worker::render_session;
 use lofi_loom::worker::source::next_seed;
 use serde_json::json;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
@@ -163,6 +163,11 @@ struct Played {
     params: Mutex<Vec<ParamEvent>>,
     /// Note-ons: run sample and key.
     note_ons: Mutex<Vec<(u64, u8)>>,
+    /// The largest |sample| of the audio output so far, as `f32` bits (for non-negative
+    /// floats the bits order as the values do).
+    peak: AtomicU32,
+    /// Whether any output sample was NaN or infinite.
+    not_finite: AtomicBool,
 }
 
 /// Plays blocks in real time (roughly) until told to stop, recording what the plugin sends.
@@ -219,6 +224,16 @@ fn audio_thread(
             }
         }
         drop((seen, notes));
+        let block_peak = left
+            .iter()
+            .chain(&right)
+            .fold(0.0f32, |m, x| m.max(x.abs()));
+        if left.iter().chain(&right).any(|x| !x.is_finite()) {
+            played.not_finite.store(true, Ordering::SeqCst);
+        }
+        played
+            .peak
+            .fetch_max(block_peak.to_bits(), Ordering::SeqCst);
         now += u64::from(BLOCK);
         played.position.store(now, Ordering::SeqCst);
         // Keep pace with the wall clock, so the playhead moves as in a DAW.
@@ -501,6 +516,14 @@ fn the_editor_draws_and_regenerate_asks_for_a_new_phrase() {
         reference.iter().all(|keys| !keys.is_empty()),
         "every bar of the saved phrase plays: {reference:?}"
     );
+    // With the editor open, the built-in band plays the phrase into the audio output: well
+    // above -40 dBFS, below the limiter's -1 dBFS ceiling, every sample finite.
+    let peak = f32::from_bits(played.peak.load(Ordering::SeqCst));
+    assert!(
+        (0.01..=0.8913).contains(&peak),
+        "the band is heard with the editor open: peak {peak}"
+    );
+    assert!(!played.not_finite.load(Ordering::SeqCst));
 
     // Click Regenerate: the parameter flips as one gesture.
     played.params.lock().expect("events").clear();
