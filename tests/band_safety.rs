@@ -236,3 +236,27 @@ fn other_sample_rates_play_stop_and_go_idle() {
         assert!(band.is_idle(), "{fs} Hz: not idle 3 s after stop");
     }
 }
+
+/// The loudness the default sound is voiced for, in LUFS (integrated, EBU R 128): the level of
+/// a streamed lo-fi track, so the band sits with other material without a gain change.
+const TARGET_LUFS: f64 = -16.0;
+/// How far from [`TARGET_LUFS`] the default loop may measure, in LU.
+const TARGET_LU_TOLERANCE: f64 = 3.0;
+
+#[test]
+fn default_loop_at_energy_one_half_measures_minus_16_lufs_below_minus_1_dbfs_without_dc() {
+    // Four bars (the whole chord cycle, ≈ 11.3 s: more than EBU R 128's 400 ms blocks need)
+    // of the demo loop, whose velocities are those of Energy 0.5, at the default sound.
+    let n = (bar_samples(FS) * 4.0) as usize;
+    let events = demo_loop(4, FS);
+    let (l, r) = render_whole(&mut Band::new(FS), &SoundSettings::default(), &events, n);
+    let loudness = lufs(&l, &r, FS);
+    assert!(
+        (loudness - TARGET_LUFS).abs() <= TARGET_LU_TOLERANCE,
+        "default loop at {loudness:.2} LUFS, not {TARGET_LUFS} ± {TARGET_LU_TOLERANCE}"
+    );
+    let peak_db = 20.0 * f64::from(peak(&l, &r)).log10();
+    assert!(peak_db <= -1.0, "peak {peak_db:.2} dBFS above -1 dBFS");
+    let (dl, dr) = dc(&l, &r);
+    assert!(dl.abs() < 1e-3 && dr.abs() < 1e-3, "DC {dl:.2e} {dr:.2e}");
+}
