@@ -28,8 +28,6 @@ pub use perform::{
     SOUND_TRIM, VELOCITY_CURVE,
 };
 
-use std::fmt;
-
 pub use super::progression::MAX_BARS;
 
 /// Sixteenth-note steps in a bar: the groove's grid.
@@ -325,7 +323,8 @@ impl Groove {
 }
 
 /// A malformed groove (or row), with a message naming what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct GrooveError {
     /// What is wrong, naming the field.
     message: String,
@@ -336,14 +335,6 @@ impl GrooveError {
         GrooveError { message }
     }
 }
-
-impl fmt::Display for GrooveError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for GrooveError {}
 
 #[cfg(test)]
 mod tests {
