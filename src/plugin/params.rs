@@ -676,25 +676,35 @@ impl<'a> PersistentField<'a, serde_json::Value> for SessionCell {
 mod tests {
     use super::*;
 
+    /// Every float parameter, found through the parameter map (so a new one cannot be left
+    /// out), formats to text that parses back to the same value, with and without its unit.
     #[test]
     fn float_params_round_trip_through_text() {
         let p = LofiParams::default();
-        let s = &p.sound;
-        for param in [
-            &p.energy,
-            &p.valence,
-            &p.swing,
-            &p.humanize,
-            &p.lazy,
-            &s.keys_level,
-            &s.tone,
-            &s.wobble,
-            &s.drive,
-            &s.dust,
-            &s.crush,
-            &s.space,
-            &s.master,
+        let map = p.param_map();
+        let floats: Vec<(&str, &FloatParam)> = map
+            .iter()
+            .filter_map(|(id, ptr, _)| match ptr {
+                // SAFETY: the pointer is to a field of `p`, which outlives this loop and is
+                // not moved while the map is used.
+                ParamPtr::FloatParam(f) => Some((id.as_str(), unsafe { &**f })),
+                _ => None,
+            })
+            .collect();
+        let ids: Vec<&str> = floats.iter().map(|(id, _)| *id).collect();
+        for id in [
+            "energy",
+            "melody-level",
+            "bass-level",
+            "kit-level",
+            "master",
         ] {
+            assert!(
+                ids.contains(&id),
+                "{id} not among the float parameters {ids:?}"
+            );
+        }
+        for (_, param) in floats {
             for i in 0..=200 {
                 let normalized = i as f32 / 200.0;
                 let plain = param.preview_plain(normalized);
