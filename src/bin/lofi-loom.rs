@@ -966,3 +966,54 @@ impl FromStr for KitArg {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The help text of `option` (`--name <VALUE>`): from its name to the next option's line.
+    fn option_help(option: &str) -> &'static str {
+        let start = RENDER_HELP
+            .find(&format!("  {option} <"))
+            .unwrap_or_else(|| panic!("{option} is in the help"));
+        let rest = &RENDER_HELP[start + 2..];
+        let end = rest.find("\n      --").unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    /// The help states each knob's range and default as `music::knobs` declares them, so the
+    /// text cannot drift from what the parser accepts and what the plugin defaults to.
+    #[test]
+    fn the_help_states_the_ranges_and_defaults_declared_in_knobs() {
+        let ranges = [
+            ("--energy", knobs::ENERGY),
+            ("--valence", knobs::VALENCE),
+            ("--swing", knobs::SWING_PCT),
+            ("--humanize", knobs::HUMANIZE_PCT),
+            ("--lazy", knobs::LAZY_PCT),
+            ("--temperature", knobs::TEMPERATURE),
+            ("--top-p", knobs::TOP_P),
+        ];
+        for (option, range) in ranges {
+            let text = option_help(option);
+            let span = format!("{}-{}", range.min, range.max);
+            let default = format!("[default: {}]", range.default);
+            assert!(text.contains(&span), "{option}: {span} in {text:?}");
+            assert!(text.contains(&default), "{option}: {default} in {text:?}");
+        }
+        let bars = knobs::PHRASE_BARS.map(|b| b.to_string());
+        let (last, first) = bars.split_last().expect("phrase lengths");
+        let lengths = format!("{} or {last}", first.join(", "));
+        assert!(option_help("--bars").contains(&lengths), "{lengths}");
+        let model = &RENDER_HELP[RENDER_HELP.find("The model").expect("model section")..];
+        assert!(model.contains(&format!(
+            "--bars is the length it writes [default: {}]",
+            knobs::DEFAULT_BARS
+        )));
+        let k = Knobs::default();
+        let channels = [k.chords, k.bass, k.melody, k.drums].map(|p| (p.channel + 1).to_string());
+        let channels_help = option_help("--channels");
+        assert!(channels_help.contains(&format!("{}-{}", knobs::CHANNELS.0, knobs::CHANNELS.1)));
+        assert!(channels_help.contains(&format!("[default: {}]", channels.join(","))));
+    }
+}
