@@ -18,6 +18,7 @@
 //! sequencer's: the file holds what the host received.
 
 use crate::music::phrase::Part;
+use atomic_float::AtomicF64;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -28,8 +29,9 @@ pub const RECENT_CAPACITY: usize = 16_384;
 /// A slot's stamp while the writer changes it.
 const BUSY: u64 = u64::MAX;
 
-/// Stamp meaning "no position" for [`Recorder::bar_start_beats`].
-const NO_POSITION: u64 = u64::MAX;
+/// The value meaning "no position" for [`Recorder::bar_start_beats`] (only finite positions
+/// are stored).
+const NO_POSITION: f64 = f64::NAN;
 
 /// One note event as the host received it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,8 +89,8 @@ impl PlayedEvent {
 struct Slot {
     /// Write index + 1 of the event held, 0 for none, [`BUSY`] while written.
     stamp: AtomicU64,
-    /// The position's `f64` bits.
-    pos: AtomicU64,
+    /// The position, in quarter notes.
+    pos: AtomicF64,
     /// The packed event.
     word: AtomicU64,
 }
@@ -100,9 +102,9 @@ pub struct Recorder {
     slots: OnceLock<Box<[Slot]>>,
     /// How many events were ever written (audio thread; the reader's upper bound).
     written: AtomicU64,
-    /// The `f64` bits of the start of the bar the transport was in at the last playing block,
-    /// in quarter notes (audio thread); [`NO_POSITION`] before any.
-    bar_start: AtomicU64,
+    /// The start of the bar the transport was in at the last playing block, in quarter notes
+    /// (audio thread); [`NO_POSITION`] before any.
+    bar_start: AtomicF64,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -120,7 +122,7 @@ impl Default for Recorder {
         Recorder {
             slots: OnceLock::new(),
             written: AtomicU64::new(0),
-            bar_start: AtomicU64::new(NO_POSITION),
+            bar_start: AtomicF64::new(NO_POSITION),
         }
     }
 }
@@ -152,7 +154,7 @@ impl Recorder {
         let slot = &slots[(index % slots.len() as u64) as usize];
         slot.stamp.store(BUSY, Ordering::Relaxed);
         fence(Ordering::Release);
-        slot.pos.store(event.pos_beats.to_bits(), Ordering::Relaxed);
+        slot.pos.store(event.pos_beats, Ordering::Relaxed);
         slot.word.store(event.pack(), Ordering::Relaxed);
         slot.stamp.store(index + 1, Ordering::Release);
         self.written.store(index + 1, Ordering::Release);
@@ -161,15 +163,14 @@ impl Recorder {
     /// Remembers where the bar the transport is in starts, in quarter notes (audio thread).
     pub fn set_bar_start(&self, bar_start_beats: f64) {
         if bar_start_beats.is_finite() {
-            self.bar_start
-                .store(bar_start_beats.to_bits(), Ordering::Release);
+            self.bar_start.store(bar_start_beats, Ordering::Release);
         }
     }
 
     /// Where the bar of the last playing block starts, in quarter notes (None before any).
     pub fn bar_start_beats(&self) -> Option<f64> {
-        let bits = self.bar_start.load(Ordering::Acquire);
-        (bits != NO_POSITION).then(|| f64::from_bits(bits))
+        let bar_start_beats = self.bar_start.load(Ordering::Acquire);
+        bar_start_beats.is_finite().then_some(bar_start_beats)
     }
 
     /// Reads the event of write index `index`, if its slot still holds it untorn.
@@ -180,8 +181,7 @@ impl Recorder {
         let word = slot.word.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
         let after = slot.stamp.load(Ordering::Relaxed);
-        (before == index + 1 && after == before)
-            .then(|| PlayedEvent::unpack(f64::from_bits(pos), word))
+        (before == index + 1 && after == before).then(|| PlayedEvent::unpack(pos, word))
     }
 
     /// Copies the recorded events into `out` (cleared first), oldest first. Events
