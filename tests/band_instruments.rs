@@ -266,3 +266,92 @@ fn every_drum_and_melody_voice_sounds_and_differs() {
         }
     }
 }
+
+/// Length of the keys' steal fade in samples at 48 kHz (`STEAL_FADE_S` = 4 ms, rounded up).
+const STEAL_FADE_SAMPLES: f32 = 192.0;
+
+/// The 24-voice keys, all voices held, struck once more: the oldest note's voice is stolen.
+/// The steal is isolated by rendering the same band without the extra note and subtracting:
+/// the 23 untouched voices cancel (the keys and the mix are linear with the texture off, and
+/// the limiter stays below its threshold), leaving the stolen voice fading out minus the same
+/// voice going on, plus the new note. So no step of the difference may exceed 1.2 × (twice
+/// the stolen note's largest step alone at that age, plus its fade slope — its peak over the
+/// fade's 192 samples — plus the new note's largest step alone). A steal without the fade
+/// (a cut) steps by the stolen note's value at that sample, up to its peak: the test checks
+/// that peak is more than twice the bound (it is 25–75× the note's own steady step).
+#[test]
+fn keys_steal_of_a_held_voice_does_not_click() {
+    let s = solo(Instrument::Keys);
+    let held: Vec<u8> = (36..60).collect();
+    let window = secs(0.05);
+    for (case, (hold, new_key)) in [
+        (secs(0.5) + 17, 62u8),
+        (secs(0.25) + 3, 65),
+        (secs(1.0) + 201, 31),
+        (secs(1.7) + 99, 70),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Struck in a rotated order, so each case steals another key.
+        let mut order = held.clone();
+        order.rotate_left(case * 7);
+        let victim = order[0];
+        let play = |steal: bool| {
+            let mut band = Band::new(FS);
+            for &k in &order {
+                band.note_on(Instrument::Keys, k, 64);
+            }
+            let mut x = run(&mut band, &s, hold);
+            if steal {
+                band.note_on(Instrument::Keys, new_key, 64);
+            }
+            x.extend(run(&mut band, &s, window));
+            x
+        };
+        let (stolen, untouched) = (play(true), play(false));
+        assert!(
+            peak(&stolen, &untouched) < 0.7,
+            "case {case}: the limiter would be driven"
+        );
+        let diff: Vec<f32> = stolen[hold..]
+            .iter()
+            .zip(&untouched[hold..])
+            .map(|(a, b)| a - b)
+            .collect();
+        let alone = |key: u8, from: usize| {
+            let mut band = Band::new(FS);
+            run(&mut band, &s, from);
+            band.note_on(Instrument::Keys, key, 64);
+            run(&mut band, &s, hold + window - from)
+        };
+        let victim_alone = alone(victim, 0);
+        let victim_alone = &victim_alone[hold..];
+        let new_alone = alone(new_key, hold);
+        let (victim_step, new_step) = (max_step(victim_alone), max_step(&new_alone));
+        let victim_peak = peak(victim_alone, &[]);
+        let bound = 1.2 * (2.0 * victim_step + victim_peak / STEAL_FADE_SAMPLES + new_step);
+        let worst = max_step(&diff);
+        assert!(
+            worst <= bound,
+            "case {case}: steal step {worst} vs bound {bound}"
+        );
+        // The victim really went: after the fade the difference holds minus the stolen note
+        // (the new note, at another pitch, is nearly uncorrelated with it).
+        let after = STEAL_FADE_SAMPLES as usize;
+        let against: f32 = diff[after..]
+            .iter()
+            .zip(&victim_alone[after..])
+            .map(|(d, v)| -d * v)
+            .sum();
+        let victim_energy: f32 = victim_alone[after..].iter().map(|v| v * v).sum();
+        assert!(
+            against > 0.8 * victim_energy,
+            "case {case}: no voice was stolen ({against} vs {victim_energy})"
+        );
+        assert!(
+            victim_peak > 2.0 * bound,
+            "case {case}: a cut would not break the bound (peak {victim_peak}, bound {bound})"
+        );
+    }
+}
