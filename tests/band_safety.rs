@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use lofi_loom::audio::band::{Band, Instrument, InstrumentSettings, SoundSettings};
+use lofi_loom::audio::band::{Band, Instrument, InstrumentSettings, MelodyVoice, SoundSettings};
 
 /// −1 dBFS.
 const CEILING: f32 = 0.891_251;
@@ -259,4 +259,94 @@ fn default_loop_at_energy_one_half_measures_minus_16_lufs_below_minus_1_dbfs_wit
     assert!(peak_db <= -1.0, "peak {peak_db:.2} dBFS above -1 dBFS");
     let (dl, dr) = dc(&l, &r);
     assert!(dl.abs() < 1e-3 && dr.abs() < 1e-3, "DC {dl:.2e} {dr:.2e}");
+}
+
+/// A random knob value: often an extreme (0, 1, beyond the range, NaN, ±∞), else in 0..=1.
+fn wild_unit(rng: &mut TestRng) -> f32 {
+    match rng.below(10) {
+        0 => 0.0,
+        1 => 1.0,
+        2 => f32::NAN,
+        3 => f32::INFINITY,
+        4 => f32::NEG_INFINITY,
+        5 => [-3.0, 7.0, 1e30, -1e-30, f32::MIN_POSITIVE / 4.0][rng.below(5) as usize],
+        _ => rng.below(1_001) as f32 / 1_000.0,
+    }
+}
+
+/// A random level in dB: often an extreme (−60, +6, beyond the range, NaN, ±∞), else in range.
+fn wild_db(rng: &mut TestRng) -> f32 {
+    match rng.below(10) {
+        0 => -60.0,
+        1..=2 => 6.0,
+        3 => f32::NAN,
+        4 => f32::INFINITY,
+        5 => f32::NEG_INFINITY,
+        6 => [-1e9, 1e9, 12.0][rng.below(3) as usize],
+        _ => -60.0 + rng.below(661) as f32 / 10.0,
+    }
+}
+
+/// Every sound setting drawn anew (instruments on 7 times in 8).
+fn wild_settings(rng: &mut TestRng) -> SoundSettings {
+    let mut instrument = || InstrumentSettings {
+        on: rng.below(8) != 0,
+        level_db: wild_db(rng),
+    };
+    let (keys, melody, bass, kit) = (instrument(), instrument(), instrument(), instrument());
+    SoundSettings {
+        keys,
+        melody,
+        bass,
+        kit,
+        melody_voice: [
+            MelodyVoice::SoftMallet,
+            MelodyVoice::BellKeys,
+            MelodyVoice::MutedLead,
+        ][rng.below(3) as usize],
+        tone: wild_unit(rng),
+        wobble: wild_unit(rng),
+        drive: wild_unit(rng),
+        dust: wild_unit(rng),
+        crush: wild_unit(rng),
+        space: wild_unit(rng),
+        master_db: wild_db(rng),
+    }
+}
+
+#[test]
+fn every_setting_automated_every_block_stays_finite_normal_and_below_minus_1_dbfs() {
+    // Four bars of the loop, a stop, and a second of tails; every block (1–2048 samples, some
+    // empty) gets new random settings for every knob, extremes and non-finite values included.
+    let stop = (bar_samples(FS) * 4.0) as usize;
+    let total = stop + FS as usize;
+    let mut events = demo_loop(4, FS);
+    stop_at(&mut events, stop);
+    for seed in [3u64, 0xdead_beef] {
+        let mut rng = TestRng(seed);
+        let mut band = Band::new(FS);
+        let (mut l, mut r) = (vec![0.0f32; total], vec![0.0f32; total]);
+        let (mut pos, mut next) = (0usize, 0usize);
+        while pos < total {
+            while next < events.len() && events[next].0 as usize <= pos {
+                apply(&mut band, events[next].1);
+                next += 1;
+            }
+            let event_at = events.get(next).map_or(total, |e| e.0 as usize);
+            let len = match rng.below(8) {
+                0 => 0,
+                1..=3 => 1 + rng.below(64) as usize,
+                _ => 1 + rng.below(2048) as usize,
+            };
+            let end = (pos + len).min(event_at).min(total);
+            let s = wild_settings(&mut rng);
+            band.render(&s, &mut l[pos..end], &mut r[pos..end]);
+            pos = end;
+        }
+        check(&l, &r, &format!("automation, seed {seed}"));
+        assert!(
+            peak(&l[..stop], &r[..stop]) > 0.1,
+            "seed {seed}: the loop was not heard"
+        );
+    }
 }
