@@ -6,7 +6,7 @@
 //! - [`audio`]: the audio thread (sequencer, regeneration control);
 //! - [`worker`]: the per-instance worker thread (phrase sources, the one generation path);
 //! - [`decoder`]: the neural decoder, the only tract user;
-//! - [`bridge`]: what crosses between threads (messages, views, status);
+//! - [`bridge`]: what crosses between threads (messages, views, status, recent notes);
 //! - [`session`]: the persisted session (main and worker threads);
 //! - [`midi`]: MIDI files;
 //! - `plugin` and `editor`: the nice-plug wiring and the egui editor, the only modules that

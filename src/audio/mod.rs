@@ -5,8 +5,11 @@
 //! table with Thru, [`follow`], which listens to the input for the next phrase, and [`live`],
 //! which moves the bass and melody to the chord held (Follow: Live).
 //!
-//! Everything here is real-time safe: no allocation, lock, syscall, logging or unbounded loop.
-//! It receives phrases already built and hands them back to be freed elsewhere.
+//! Everything the audio thread runs here is real-time safe: no allocation, lock, syscall,
+//! logging or unbounded loop. It receives phrases already built and hands them back to be
+//! freed elsewhere. The offline tools, [`bounce`] (a phrase to audio) and [`sim`] (a
+//! simulated host for the command line and the tests), are the exception: they allocate and
+//! never run on the audio thread.
 
 pub mod band;
 pub mod bounce;

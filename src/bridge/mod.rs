@@ -1,6 +1,7 @@
 //! What crosses between the threads, and nothing else: the typed messages of the audio
-//! thread's queues ([`messages`]), the views the editor reads ([`views`]) and the status line
-//! ([`status`]). Each owner imports this module instead of another owner's.
+//! thread's queues ([`messages`]), the views the editor reads ([`views`]), the status line
+//! ([`status`]) and the recorder of the notes the host received ([`recent`]). Each owner
+//! imports this module instead of another owner's.
 
 pub mod messages;
 pub mod recent;

@@ -4,13 +4,15 @@
 //! A leaf: it receives an [`EditorShared`] bundle, reads views (atomics and the worker's
 //! phrase views, never anything the audio thread locks), changes parameters through the
 //! host's parameter setter (always as begin/set/end gestures, see [`controls::Gestures`]) and
-//! sends [`EditorToWorker`](crate::bridge::messages::EditorToWorker) commands to the worker. It does work only while open: egui calls
-//! [`LoomApp::ui`] only for an open window, and repaints are asked for only while the
-//! transport plays (for the playhead) or slowly otherwise (to notice new phrases).
+//! sends [`EditorToWorker`](crate::bridge::messages::EditorToWorker) commands to the worker.
+//! It does work only while open: egui calls [`LoomApp::ui`] only for an open window, and
+//! repaints are asked for only while the transport plays (for the playhead) or slowly
+//! otherwise (to notice new phrases).
 //!
-//! One file per panel (`header`, `mood`, `follow`, `shape`, `sound`, `model`, `status`, `export`), each painter
-//! next to its geometry (`chords`, `roll`, `pad`, `history`: the arithmetic is pure and tested
-//! without a window). Regions and their places are in [`layout`]; colours in `theme`.
+//! One file per panel (`header`, `mood`, `follow`, `shape`, `sound`, `model`, `status`,
+//! `export`, `alternatives`), each painter next to its geometry (`chords`, `roll`, `pad`,
+//! `history`: the arithmetic is pure and tested without a window). Regions and their places
+//! are in [`layout`]; colours in `theme`.
 
 mod alternatives;
 mod chords;
