@@ -141,7 +141,7 @@ fn input() -> Vec<(u64, InputEvent)> {
         (390_000, off(0, 64)),
     ];
     // A few random notes on Thru's channels (some held into the final release).
-    let mut rng = TestRng(0x5eed_0f_10f1);
+    let mut rng = TestRng(0x005e_ed0f_10f1);
     for _ in 0..24 {
         let at = 1 + rng.below(RELEASE_AT - 1);
         let channel = if rng.below(2) == 0 { 0 } else { 3 };
@@ -386,6 +386,8 @@ fn has_retrigger(sent: &[Sent], source: Source, channel: u8, key: u8) -> bool {
     })
 }
 
+/// The scenario of the module docs, at the default sound and with every texture stage high,
+/// replayed from the host's MIDI: the same audio, bit for bit.
 #[test]
 fn the_band_plays_exactly_what_the_host_receives() {
     let maxed_texture = SoundSettings {

@@ -243,6 +243,8 @@ const TARGET_LUFS: f64 = -16.0;
 /// How far from [`TARGET_LUFS`] the default loop may measure, in LU.
 const TARGET_LU_TOLERANCE: f64 = 3.0;
 
+/// The default sound is voiced for [`TARGET_LUFS`]: the demo loop at Energy 0.5 measures
+/// within [`TARGET_LU_TOLERANCE`] of it, with headroom and no DC.
 #[test]
 fn default_loop_at_energy_one_half_measures_minus_16_lufs_below_minus_1_dbfs_without_dc() {
     // Four bars (the whole chord cycle, ≈ 11.3 s: more than EBU R 128's 400 ms blocks need)
@@ -314,6 +316,7 @@ fn wild_settings(rng: &mut TestRng) -> SoundSettings {
     }
 }
 
+/// Automation at its most hostile never makes the output unsafe.
 #[test]
 fn every_setting_automated_every_block_stays_finite_normal_and_below_minus_1_dbfs() {
     // Four bars of the loop, a stop, and a second of tails; every block (1–2048 samples, some
