@@ -478,11 +478,12 @@ mod tests {
             time_sig: Some((4, 4)),
             cursor_bars: Some(0.5),
         };
-        let dir = std::env::temp_dir().join(format!(
-            "lofi-loom-export-test-{}/nested/Lofi Loom",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        // A folder that does not exist yet, two levels down: write_phrase makes it.
+        let root = tempfile::Builder::new()
+            .prefix("lofi-loom-export-test-")
+            .tempdir()
+            .expect("temp dir");
+        let dir = root.path().join("nested/Lofi Loom");
         let date = Date {
             year: 2026,
             month: 11,
@@ -510,7 +511,6 @@ mod tests {
         );
         assert_eq!(std::fs::read(&first).expect("read"), cli);
         assert_eq!(std::fs::read(&second).expect("read"), cli);
-        let _ = std::fs::remove_dir_all(dir.parent().and_then(Path::parent).expect("root"));
     }
 
     #[test]
