@@ -13,10 +13,10 @@
 
 pub mod band;
 pub mod bounce;
-pub mod control;
+pub(crate) mod control;
 pub mod engine;
 pub mod follow;
 pub mod input;
-pub mod live;
+pub(crate) mod live;
 pub mod sequencer;
 pub mod sim;

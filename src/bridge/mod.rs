@@ -4,8 +4,8 @@
 //! imports this module instead of another owner's.
 
 pub mod messages;
-pub mod recent;
-pub mod status;
+pub(crate) mod recent;
+pub(crate) mod status;
 pub mod views;
 
 use std::sync::{Mutex, MutexGuard};

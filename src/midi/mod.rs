@@ -5,4 +5,4 @@
 
 pub mod export;
 pub mod files;
-pub mod recent;
+pub(crate) mod recent;

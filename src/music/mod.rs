@@ -16,7 +16,7 @@ pub mod descriptors;
 pub mod drums;
 pub mod harmony;
 pub mod knobs;
-pub mod names;
+pub(crate) mod names;
 pub mod phrase;
 pub mod progression;
 pub mod render;
