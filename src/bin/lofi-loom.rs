@@ -1,12 +1,13 @@
-//! `lofi-loom`, the command line: renders a chord progression to a Standard MIDI File that holds
-//! exactly what the plugin would play.
+//! `lofi-loom`, the command line: renders a phrase to a WAV file (the built-in band playing it)
+//! or a Standard MIDI File, holding exactly what the plugin would play.
 //!
 //! Owns argument parsing, error reporting and exit codes; the music is the library's, written
 //! through the plugin's own path ([`compose::write_progression`] and
-//! [`compose::compose_progression`] with [`Knobs`] whose defaults are a fresh plugin's, then
-//! [`export::midi_file`] plays it through the real sequencer and writes the file). So `lofi-loom render --seed 7 --energy 0.3`
-//! writes exactly what a fresh plugin plays for seed 7 at Energy 0.3. Each subcommand is a
-//! [`Command`] variant with its own options; option groups shared between subcommands
+//! [`compose::compose_progression`] with [`Knobs`] whose defaults are a fresh plugin's; then
+//! [`bounce::bounce`] plays it through the plugin's engine and band, or [`export::midi_file`]
+//! through the real sequencer). So `lofi-loom render --seed 7 --energy 0.3` writes exactly what
+//! a fresh plugin plays for seed 7 at Energy 0.3. Each subcommand is a [`Command`] variant with
+//! its own options; option groups shared between subcommands
 //! ([`OutputOptions`], [`PerformanceOptions`]) parse themselves. Ranges come from
 //! [`lofi_loom::music::knobs`], declared once for the plugin, the editor and here.
 //!
