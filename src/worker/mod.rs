@@ -117,7 +117,7 @@ impl Worker {
                 .map(|_| Box::new(Phrase::new(MAX_BARS as u32)))
                 .collect(),
             waiting: None,
-            fresh_entry: false,
+            alternative: None,
             warmed_up: false,
             outbox: None,
             shutdown: shutdown.clone(),
@@ -168,8 +168,10 @@ struct WorkerState {
     /// A request not yet served (merged with newer ones while it waits), and the serial of
     /// the newest audio-thread request merged into it (0: none, e.g. an editor command).
     waiting: Option<(Request, u64)>,
-    /// The next phrase written is a new history entry (an alternative was picked).
-    fresh_entry: bool,
+    /// The seed of a picked alternative, which the next phrase written plays (as a new history
+    /// entry). It reaches the shared session only with the phrase written from it, so the
+    /// session never holds the new seed beside the old progression.
+    alternative: Option<u64>,
     /// Whether the source has been warmed up.
     warmed_up: bool,
     /// An answer the audio queue had no room for yet.
@@ -220,14 +222,7 @@ impl WorkerState {
                 self.wait_for(Request::new(RequestKind::Perform, knobs), 0);
             }
             EditorToWorker::UseAlternative { seed, knobs } => {
-                self.session.update(|s| {
-                    // Lock drums keeps the groove and its seed; otherwise the groove is the
-                    // alternative's own.
-                    s.groove_seed =
-                        (knobs.lock_drums && s.groove.is_some()).then(|| s.groove_seed());
-                    s.seed = seed;
-                });
-                self.fresh_entry = true;
+                self.alternative = Some(seed);
                 self.wait_for(Request::new(RequestKind::Vary, knobs), 0);
             }
             EditorToWorker::UseModel { dir, knobs } => {
@@ -314,10 +309,17 @@ impl WorkerState {
         };
         let started = std::time::Instant::now();
         let knobs = &request.knobs;
-        // A picked alternative is a new history entry, not a variation of the newest one.
-        let fresh_entry = std::mem::take(&mut self.fresh_entry);
         let mut session = self.session.get();
         let keep_groove = knobs.lock_drums && session.groove.is_some();
+        // A picked alternative is a new history entry, not a variation of the newest one.
+        let alternative = self.alternative.take();
+        let fresh_entry = alternative.is_some();
+        if let Some(seed) = alternative {
+            // Lock drums keeps the groove and its seed; otherwise the groove is the
+            // alternative's own.
+            session.groove_seed = keep_groove.then(|| session.groove_seed());
+            session.seed = seed;
+        }
         if request.kind == RequestKind::NewSeed {
             if keep_groove {
                 // The kept groove keeps its seed (and so its humanize) whatever the new
